@@ -1,0 +1,123 @@
+import type { DatabaseTarget } from '../config/index.js';
+import { lockDataDir } from './lock.js';
+import { DatabaseConnectError, type Database, type Queryable } from './types.js';
+
+export * from './types.js';
+
+export interface OpenOptions {
+  /** Pool size for a server; the embedded database is one session. */
+  max?: number;
+  /** Connect timeout for a server, seconds. */
+  connectTimeout?: number;
+}
+
+interface PgErrorLike {
+  code?: string;
+  message?: string;
+  address?: string;
+  port?: number;
+}
+
+/** One line, no password, naming what went wrong and where. */
+export function describeConnectError(e: unknown, where: string): string {
+  const err = e as PgErrorLike;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `cannot reach PostgreSQL at ${where}: connection refused (is the server running?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot reach PostgreSQL at ${where}: host not found`;
+    case 'CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return `cannot reach PostgreSQL at ${where}: connection timed out`;
+    case '28P01':
+    case '28000':
+      return `PostgreSQL at ${where} refused the login: ${err.message ?? 'authentication failed'}`;
+    case '3D000':
+      return `PostgreSQL at ${where}: ${err.message ?? 'database does not exist'}`;
+    default:
+      return `cannot connect to PostgreSQL at ${where}: ${(err.message ?? String(e)).split('\n')[0]}`;
+  }
+}
+
+async function openServer(target: Extract<DatabaseTarget, { kind: 'server' }>, opts: OpenOptions): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(target.url, {
+    max: opts.max ?? 10,
+    connect_timeout: opts.connectTimeout ?? 10,
+    onnotice: () => {},
+  });
+  const where = target.display.replace(/^postgres:\/\/([^@]*@)?/, '');
+  try {
+    await sql`select 1`;
+  } catch (e) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    throw new DatabaseConnectError(describeConnectError(e, where));
+  }
+  const on = (q: { unsafe: typeof sql.unsafe }): Queryable => ({
+    query: async <R>(text: string, params?: readonly unknown[]) =>
+      Array.from(await q.unsafe(text, (params ?? []) as never[])) as R[],
+    exec: async (text: string) => {
+      await q.unsafe(text).simple();
+    },
+  });
+  return {
+    kind: 'server',
+    description: target.display,
+    driver: { kind: 'server', sql },
+    ...on(sql),
+    session: async (fn) => {
+      const reserved = await sql.reserve();
+      try {
+        return await fn(on(reserved));
+      } finally {
+        reserved.release();
+      }
+    },
+    transaction: async <T>(fn: (tx: Queryable) => Promise<T>) =>
+      (await sql.begin((tx) => fn(on(tx as unknown as typeof sql)))) as T,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function openEmbedded(target: Exclude<DatabaseTarget, { kind: 'server' }>): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const lock = target.kind === 'embedded' ? lockDataDir(target.dataDir) : undefined;
+  let pg: InstanceType<typeof PGlite>;
+  try {
+    pg = target.kind === 'embedded' ? await PGlite.create(target.dataDir) : await PGlite.create();
+  } catch (e) {
+    lock?.release();
+    throw new DatabaseConnectError(
+      `cannot open embedded database ${target.kind === 'embedded' ? target.dataDir : '(memory)'}: ${(e as Error).message}`,
+    );
+  }
+  const on = (q: Pick<typeof pg, 'query' | 'exec'>): Queryable => ({
+    query: async <R>(text: string, params?: readonly unknown[]) =>
+      (await q.query<R>(text, params as unknown[] | undefined)).rows,
+    exec: async (text: string) => {
+      await q.exec(text);
+    },
+  });
+  const self = on(pg);
+  return {
+    kind: 'embedded',
+    description: target.kind === 'embedded' ? `embedded PostgreSQL in ${target.dataDir}` : 'embedded PostgreSQL in memory',
+    driver: { kind: 'embedded', pg },
+    ...self,
+    // One process, one backend: the instance itself is the session.
+    session: (fn) => fn(self),
+    transaction: (fn) => pg.transaction((tx) => fn(on(tx))),
+    close: async () => {
+      try {
+        await pg.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+export async function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Promise<Database> {
+  return target.kind === 'server' ? openServer(target, opts) : openEmbedded(target);
+}

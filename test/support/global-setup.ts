@@ -1,0 +1,23 @@
+import postgres from 'postgres';
+import { SERVER_ADMIN_URL } from './databases.js';
+
+/** Says once, up front, whether the server half of the suite runs. */
+export default async function setup(): Promise<void> {
+  if (process.env.TEST_ENGINES === 'pglite') {
+    console.log('[engines] PGlite only (TEST_ENGINES=pglite): server half skipped');
+    return;
+  }
+  const sql = postgres(SERVER_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ v: string }[]>`show server_version`;
+    console.log(`[engines] PGlite and PostgreSQL ${row?.v} at ${SERVER_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')}`);
+  } catch {
+    if (process.env.REQUIRE_PG_SERVER === '1') throw new Error(`REQUIRE_PG_SERVER=1 but no PostgreSQL server answers at ${SERVER_ADMIN_URL}`);
+    console.log(
+      `[engines] no PostgreSQL server at ${SERVER_ADMIN_URL}: the server half was SKIPPED; ` +
+        'start one or set TEST_DATABASE_URL to run it',
+    );
+  } finally {
+    await sql.end({ timeout: 0 }).catch(() => {});
+  }
+}
