@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { errorText, oneLine, ScriptError } from '../errors.js';
+import type { Operations } from '../ops/operations.js';
+import { RevisionMap, type RevisionInfo } from '../revisions/map.js';
+
+/** What a revision module exports (as its default export, or as named exports). */
+export interface RevisionModule {
+  revision: string;
+  downRevision: string | readonly string[] | null;
+  message: string;
+  branchLabels?: readonly string[];
+  createDate?: string;
+  /** Longer explanation, shown by `show` and `history -v`. */
+  description?: string;
+  /**
+   * False for a revision that must run outside a transaction (CREATE INDEX
+   * CONCURRENTLY). It is then not atomic, so it must be written to be
+   * resumable (IF NOT EXISTS / IF EXISTS).
+   */
+  transactional?: boolean;
+  upgrade(op: Operations): Promise<void> | void;
+  downgrade(op: Operations): Promise<void> | void;
+}
+
+export interface Script extends RevisionInfo {
+  readonly transactional: boolean;
+  readonly module: RevisionModule;
+}
+
+export interface ScriptDirectory {
+  readonly dir: string;
+  readonly map: RevisionMap;
+  readonly scripts: ReadonlyMap<string, Script>;
+}
+
+/** Revision ids must fit Alembic's `version_num varchar(32)`. */
+export const MAX_ID_LENGTH = 32;
+const ID_PATTERN = /^[A-Za-z0-9_]+$/;
+const SOURCE = /\.(ts|mts|js|mjs)$/;
+
+export function revisionFiles(dir: string): string[] {
+  if (!existsSync(dir)) throw new ScriptError(`versions folder ${dir} does not exist`);
+  return readdirSync(dir)
+    .filter((f) => SOURCE.test(f) && !f.endsWith('.d.ts') && !f.startsWith('.') && !f.startsWith('_'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/**
+ * Compiled revisions are cached by content under the project's
+ * node_modules/.cache, so a bare package a revision imports still resolves
+ * and an unchanged folder costs no compiler start-up.
+ */
+function cacheDirFor(dir: string): string {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules'))) return join(d, 'node_modules', '.cache', 'migrate-revisions');
+    if (dirname(d) === d) return join(tmpdir(), 'migrate-revisions');
+  }
+}
+
+async function compile(file: string, cacheDir: string): Promise<string> {
+  const source = readFileSync(file, 'utf8');
+  const key = createHash('sha1').update(file).update('\0').update(source).digest('hex').slice(0, 16);
+  const out = join(cacheDir, `${key}.mjs`);
+  if (existsSync(out)) return out;
+  const { transform } = await import('esbuild');
+  let code: string;
+  try {
+    ({ code } = await transform(source, { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file }));
+  } catch (e) {
+    throw new ScriptError(`${file}: does not compile: ${oneLine(errorText(e), 300)}`);
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(out, code);
+  return out;
+}
+
+function asModule(ns: Record<string, unknown>): Record<string, unknown> {
+  const d = ns.default;
+  return d && typeof d === 'object' ? (d as Record<string, unknown>) : ns;
+}
+
+function validate(raw: Record<string, unknown>, where: string): RevisionModule {
+  const problems: string[] = [];
+  const id = raw.revision;
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) problems.push('`revision` must be a string of letters, digits and _');
+  else if (id.length > MAX_ID_LENGTH) problems.push(`\`revision\` is longer than ${MAX_ID_LENGTH} characters`);
+  const down = raw.downRevision;
+  const downOk =
+    down === null || typeof down === 'string' || (Array.isArray(down) && down.every((d) => typeof d === 'string'));
+  if (!downOk) problems.push('`downRevision` must be null, a revision id or a list of them');
+  if (typeof raw.message !== 'string') problems.push('`message` must be a string');
+  if (typeof raw.upgrade !== 'function') problems.push('`upgrade` must be a function');
+  if (typeof raw.downgrade !== 'function') problems.push('`downgrade` must be a function');
+  if (problems.length) throw new ScriptError(`${where}: not a revision module: ${problems.join('; ')}`);
+  return raw as unknown as RevisionModule;
+}
+
+export async function loadScriptDirectory(dir: string): Promise<ScriptDirectory> {
+  const files = revisionFiles(dir);
+  const cacheDir = cacheDirFor(dir);
+  const loaded = await Promise.all(
+    files.map(async (file) => {
+      const where = relative(process.cwd(), file) || file;
+      const target = /\.m?ts$/.test(file) ? await compile(file, cacheDir) : file;
+      let ns: Record<string, unknown>;
+      try {
+        ns = (await import(pathToFileURL(target).href)) as Record<string, unknown>;
+      } catch (e) {
+        throw new ScriptError(`${where}: does not load: ${oneLine(errorText(e), 300)}`);
+      }
+      const m = validate(asModule(ns), where);
+      const down = m.downRevision;
+      const script: Script = {
+        id: m.revision,
+        downRevisions: down === null ? [] : typeof down === 'string' ? [down] : [...down],
+        message: m.message,
+        branchLabels: m.branchLabels ?? [],
+        createDate: m.createDate,
+        description: m.description,
+        path: where,
+        transactional: m.transactional !== false,
+        module: m,
+      };
+      return script;
+    }),
+  );
+  const map = new RevisionMap(loaded);
+  return { dir, map, scripts: new Map(loaded.map((s) => [s.id, s])) };
+}
