@@ -9,7 +9,7 @@ export default async function setup(): Promise<void> {
   }
   const sql = postgres(SERVER_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {
-    const [row] = await sql<{ v: string }[]>`show server_version`;
+    const [row] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
     console.log(`[engines] PGlite and PostgreSQL ${row?.v} at ${SERVER_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')}`);
   } catch {
     if (process.env.REQUIRE_PG_SERVER === '1') throw new Error(`REQUIRE_PG_SERVER=1 but no PostgreSQL server answers at ${SERVER_ADMIN_URL}`);
