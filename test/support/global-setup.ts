@@ -1,8 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import postgres from 'postgres';
 import { SERVER_ADMIN_URL } from './databases.js';
 
-/** Says once, up front, whether the server half of the suite runs. */
+/**
+ * Builds dist/ when stale (CLI and service tests run the compiled program, as
+ * users do) and says once, up front, whether the server half of the suite runs.
+ */
 export default async function setup(): Promise<void> {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' });
   if (process.env.TEST_ENGINES === 'pglite') {
     console.log('[engines] PGlite only (TEST_ENGINES=pglite): server half skipped');
     return;

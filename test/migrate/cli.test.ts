@@ -1,0 +1,210 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { migrate, oneLineError, ROOT, type Run } from '../support/cli.js';
+import { testEngines, type TestDatabase } from '../support/databases.js';
+
+const engines = await testEngines();
+const HEAD = '002_add_rejection_reason';
+
+describe.each(engines)('migrate CLI on $name', (engine) => {
+  let tdb: TestDatabase;
+  let work: string;
+  let env: Record<string, string>;
+  const run = (...args: string[]): Run => migrate(args, env);
+  const withVersions = (dir: string, ...args: string[]): Run => migrate(args, { ...env, MIGRATIONS_DIR: dir });
+  const current = (): string => run('current').stdout.trim();
+  /** A copy of migrations/versions plus extra revision files. */
+  const versionsWith = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(work, 'versions-'));
+    cpSync(join(ROOT, 'migrations', 'versions'), dir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'migrate-cli-'));
+    tdb = await engine.create();
+    env = tdb.url ? { DATABASE_URL: tdb.url } : { DATA_DIR: join(work, 'pgdata') };
+  });
+  afterAll(async () => {
+    await tdb.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('upgrades step by step, printing revision, message and time', () => {
+    const r = run('upgrade', 'head');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/upgrade <base> -> 000_initial_schema, Initial schema for candidates table \.\.\. \d+ ms/);
+    expect(r.stdout).toMatch(/upgrade 001_add_version_column -> 002_add_rejection_reason, .* \.\.\. \d+ ms/);
+    expect(r.stdout).toMatch(/upgrade done: 3 steps in .*, now at 002_add_rejection_reason \(head\)/);
+    expect(current()).toBe(`${HEAD} (head)`);
+    expect(run('upgrade', 'head').stdout).toMatch(/nothing to do: already at 002_add_rejection_reason/);
+  });
+
+  it('refuses bad revisions with one clear line, exit 1, and an unchanged database', () => {
+    const cases: [string[], RegExp][] = [
+      [['upgrade', '999'], /no revision '999'; known revisions: 000_initial_schema, 001_add_version_column, 002_add_rejection_reason/],
+      [['downgrade', '00'], /'00' is ambiguous: it could be 000_initial_schema, 001_add_version_column, 002_add_rejection_reason/],
+      [['downgrade', '-4'], /'-4' goes below base \(only 3 steps available\)/],
+      [['show', 'nope'], /no revision 'nope'/],
+      [['downgrade', 'head+1'], /goes past the top/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(oneLineError(r)).toMatch(message);
+      expect(current()).toBe(`${HEAD} (head)`);
+    }
+  });
+
+  it('answers usage errors with exit 2 and --help with examples and exit 0', () => {
+    expect(run('frobnicate').code).toBe(2);
+    expect(run('upgrade', '--bogus').code).toBe(2);
+    expect(run('downgrade').code).toBe(2);
+    expect(run('revision').code).toBe(2);
+    const top = run('--help');
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Exit codes:/);
+    for (const cmd of ['upgrade', 'downgrade', 'current', 'history', 'heads', 'branches', 'show', 'stamp', 'revision']) {
+      const h = run(cmd, '--help');
+      expect(h.code, cmd).toBe(0);
+      expect(h.stdout, cmd).toMatch(/Examples?:\n\s+\$ migrate /);
+    }
+  });
+
+  it('gives --json on every read command', () => {
+    expect(JSON.parse(run('current', '--json').stdout)).toMatchObject({ current: [HEAD], heads: [HEAD], atHead: true });
+    const history = JSON.parse(run('history', '-i', '--json').stdout) as { revision: string; isCurrent: boolean }[];
+    expect(history.map((h) => h.revision)).toEqual([HEAD, '001_add_version_column', '000_initial_schema']);
+    expect(history[0]!.isCurrent).toBe(true);
+    expect(JSON.parse(run('heads', '--json').stdout)).toHaveLength(1);
+    expect(JSON.parse(run('branches', '--json').stdout)).toEqual([]);
+    expect(JSON.parse(run('show', '001', '--json').stdout)).toMatchObject({ revision: '001_add_version_column', downRevisions: ['000_initial_schema'] });
+  });
+
+  it('shows history with ranges, verbose and the current revision marked', () => {
+    const r = run('history', '-i');
+    expect(r.stdout.trim().split('\n')).toEqual([
+      '001_add_version_column -> 002_add_rejection_reason (head) (current), Add rejection_reason column for tracking rejection details',
+      '000_initial_schema -> 001_add_version_column, Add version column for optimistic locking',
+      '<base> -> 000_initial_schema, Initial schema for candidates table',
+    ]);
+    expect(run('history', '-r', '001:').stdout.trim().split('\n')).toHaveLength(2);
+    expect(run('history', '-v', '-r', ':000').stdout).toMatch(/Rev: 000_initial_schema\nParent: <base>/);
+  });
+
+  it('downgrades and warns, naming the column and the count, before dropping rejection reasons', async () => {
+    if (engine.name === 'server') {
+      const db = await openDatabase(tdb.target);
+      await db.exec(`INSERT INTO candidates (company_name, contact_email, products, truck_count, capacity_tons_per_day, status, rejection_reason)
+                     VALUES ('R', 'r@x.io', '["apples"]', 1, 1, 'rejected', 'no trucks')`);
+      await db.close();
+    }
+    const r = run('downgrade', '-1');
+    expect(r.code).toBe(0);
+    if (engine.name === 'server') expect(r.stderr).toMatch(/WARNING 002_add_rejection_reason: dropping candidates.rejection_reason discards 1 non-null value/);
+    expect(r.stdout).toMatch(/downgrade 002_add_rejection_reason -> 001_add_version_column, .* \d+ ms/);
+    expect(current()).toBe('001_add_version_column');
+    expect(run('upgrade', 'head').code).toBe(0);
+  });
+
+  it('rolls a failing revision back whole and names it and the failing statement', () => {
+    const dir = versionsWith({
+      '003_fails.ts': `export default {
+        revision: '003_fails', downRevision: '${HEAD}', message: 'fails halfway',
+        async upgrade(op) { await op.execute('ALTER TABLE candidates ADD COLUMN half_done integer'); await op.execute('ALTER TABLE no_such_table ADD COLUMN y integer'); },
+        async downgrade() {},
+      };`,
+    });
+    const r = withVersions(dir, 'upgrade', 'head');
+    expect(r.code).toBe(1);
+    expect(oneLineError(r)).toMatch(/upgrade of 003_fails failed and was rolled back at: ALTER TABLE no_such_table ADD COLUMN y integer: relation "no_such_table" does not exist/);
+    expect(current()).toBe(`${HEAD} (head)`);
+    expect(withVersions(dir, 'current').stdout.trim()).toBe(HEAD);
+  });
+
+  it('reports a revision file that does not load, touching nothing', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ '003_broken.ts': 'export default { revision: ' }, /003_broken\.ts: does not compile/],
+      [{ '003_half.ts': `export default { revision: '003_half', downRevision: '${HEAD}', message: 'x' };` }, /003_half\.ts: not a revision module: `upgrade` must be a function/],
+      [{ '003_orphan.ts': `export default { revision: '003_orphan', downRevision: 'gone', message: 'x', upgrade() {}, downgrade() {} };` }, /003_orphan names down revision gone, which no script defines/],
+      [{ '003_throws.ts': `throw new Error('boom at import');` }, /003_throws\.ts: does not load: boom at import/],
+    ];
+    for (const [files, message] of cases) {
+      const r = withVersions(versionsWith(files), 'upgrade', 'head');
+      expect(r.code).toBe(1);
+      expect(oneLineError(r)).toMatch(message);
+    }
+    expect(current()).toBe(`${HEAD} (head)`);
+  });
+
+  it('writes a new revision on top of the head, which then upgrades', () => {
+    const dir = versionsWith({});
+    const r = withVersions(dir, 'revision', '-m', 'Add provider index');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/created .*003_add_provider_index\.ts \(revises 002_add_rejection_reason\)/);
+    expect(readFileSync(join(dir, '003_add_provider_index.ts'), 'utf8')).toContain(`downRevision: "${HEAD}"`);
+    expect(withVersions(dir, 'revision', '-m', 'x', '--rev-id', '003_add_provider_index').code).toBe(1);
+    expect(withVersions(dir, 'revision', '-m', 'x', '--rev-id', 'bad-id!').code).toBe(2);
+    expect(withVersions(dir, 'heads').stdout.trim()).toBe('003_add_provider_index (head)');
+    expect(withVersions(dir, 'upgrade', 'head').code).toBe(0);
+    expect(withVersions(dir, 'downgrade', '-1').code).toBe(0);
+    expect(current()).toBe(`${HEAD} (head)`);
+  });
+
+  it('stamps without running anything, and --purge recovers from an unknown revision', async () => {
+    expect(run('stamp', 'base').stdout).toMatch(/stamped 002_add_rejection_reason -> <base>/);
+    expect(current()).toBe('<base> (no revision applied)');
+    expect(run('stamp', 'head').code).toBe(0);
+    const db = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await db.exec(`UPDATE alembic_version SET version_num = 'deadbeef0000'`);
+    await db.close();
+    expect(current()).toBe('deadbeef0000 (unknown: no script defines it)');
+    const refused = run('upgrade', 'head');
+    expect(refused.code).toBe(1);
+    expect(oneLineError(refused)).toMatch(/revision deadbeef0000, which no script .* defines; .*stamp --purge/);
+    expect(run('stamp', HEAD).code).toBe(1);
+    expect(run('stamp', '--purge', HEAD).code).toBe(0);
+    expect(current()).toBe(`${HEAD} (head)`);
+  });
+
+  it('renders SQL offline without a database', () => {
+    const r = migrate(['upgrade', '--sql', 'base:head'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/CREATE TABLE candidates/);
+    expect(r.stdout).toMatch(/UPDATE alembic_version SET version_num = '002_add_rejection_reason' WHERE version_num = '001_add_version_column';\nCOMMIT;/);
+    const down = migrate(['downgrade', '--sql', 'head:001'], {});
+    expect(down.stdout).toMatch(/-- WARNING: dropping candidates.rejection_reason/);
+  });
+
+  if (engine.name === 'pglite') {
+    it('refuses to open an embedded data directory another process holds', async () => {
+      const holder = await openDatabase({ kind: 'embedded', dataDir: env.DATA_DIR! });
+      try {
+        const r = run('current');
+        expect(r.code).toBe(1);
+        expect(oneLineError(r)).toMatch(new RegExp(`embedded database .* is in use by process ${process.pid}`));
+      } finally {
+        await holder.close();
+      }
+      expect(current()).toBe(`${HEAD} (head)`);
+    });
+  }
+});
+
+describe('migrate CLI configuration errors', () => {
+  it.each([
+    [{ DATABASE_URL: 'mysql://root@localhost/db' }, /DATABASE_URL must start with postgres:\/\/, postgresql:\/\/ or postgresql\+asyncpg:\/\/ \(got mysql:\/\/\)/],
+    [{ DATABASE_URL: 'postgresql+asyncpg://u:s3cret-pw@127.0.0.1:1/db' }, /cannot reach PostgreSQL at 127.0.0.1:1\/db: connection refused/],
+    [{ DATABASE_URL: 'postgres://no_such_role:s3cret-pw@127.0.0.1:5432/postgres' }, /PostgreSQL at 127.0.0.1:5432\/postgres refused the login: .*no_such_role/],
+    [{ DATABASE_URL: 'postgres://u:s3cret-pw@127.0.0.1:99999/db' }, /DATABASE_URL (is not a valid URL|has an invalid port)/],
+  ])('%j gives one line, exit 1, and never the password', (env, message) => {
+    const r = migrate(['current'], env);
+    expect(r.code).toBe(1);
+    expect(oneLineError(r)).toMatch(message);
+    expect(r.stdout + r.stderr).not.toContain('s3cret-pw');
+  });
+});
