@@ -17,7 +17,7 @@ const failures = [];
 for (const f of report.testResults) {
   for (const t of f.assertionResults) {
     const title = [...t.ancestorTitles, t.title].join(' > ');
-    const engine = / on pglite\b/.test(title) ? 'pglite' : / on server\b/.test(title) ? 'server' : 'engine-free';
+    const engine = / on '?(pglite|server)\b/.exec(title)?.[1] ?? 'engine-free';
     const g = groups.get(engine) ?? { passed: 0, failed: 0, skipped: 0 };
     if (t.status === 'passed') (g.passed++, passed++);
     else if (t.status === 'failed') (g.failed++, failed++, failures.push(`${f.name.replace(process.cwd() + '/', '')}: ${title}`));
