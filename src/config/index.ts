@@ -29,6 +29,14 @@ export interface Config {
   publicReads: boolean;
   corsOrigins: string[];
   migrateOnStart: boolean;
+  /** Login attempts allowed per client address per window (LOGIN_RATE_LIMIT, e.g. `5/60`: 5 per 60 s). */
+  loginRateLimit: { max: number; windowSeconds: number };
+  /**
+   * Whose X-Forwarded-For to believe for the client address (TRUST_PROXY):
+   * false, true (any), a hop count, or addresses/CIDRs. Behind the gateway,
+   * without it every client shares the gateway's address and its login limit.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export const DEV_JWT_SECRET = 'dev-secret-key-change-in-production';
@@ -125,6 +133,25 @@ export function databaseTarget(env: Env, cwd: string = process.cwd()): DatabaseT
   return { kind: 'embedded', dataDir: resolve(cwd, dir) };
 }
 
+function loginRateLimit(env: Env): Config['loginRateLimit'] {
+  const v = env.LOGIN_RATE_LIMIT?.trim();
+  if (!v) return { max: 5, windowSeconds: 60 };
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+    throw new ConfigError(`LOGIN_RATE_LIMIT must be <attempts>/<seconds>, e.g. 5/60 (got "${v}")`);
+  }
+  return { max: Number(m[1]), windowSeconds: Number(m[2]) };
+}
+
+function trustProxy(env: Env): Config['trustProxy'] {
+  const v = env.TRUST_PROXY?.trim();
+  if (!v) return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  const lower = v.toLowerCase();
+  if (['true', 'false'].includes(lower)) return lower === 'true';
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = readEnv(), cwd: string = process.cwd()): Config {
@@ -165,5 +192,7 @@ export function loadConfig(env: Env = readEnv(), cwd: string = process.cwd()): C
     publicReads: bool(env, 'PUBLIC_READS', false),
     corsOrigins,
     migrateOnStart: bool(env, 'MIGRATE_ON_START', false),
+    loginRateLimit: loginRateLimit(env),
+    trustProxy: trustProxy(env),
   };
 }
