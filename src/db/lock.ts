@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataDirectoryLockedError } from './types.js';
+import { DatabaseConnectError, DataDirectoryLockedError } from './types.js';
 
 /**
  * PGlite has no lock of its own: two processes opening one data directory both
@@ -39,7 +39,12 @@ function readHolder(path: string): Holder | undefined {
 
 export function lockDataDir(dataDir: string): DirLock {
   const path = `${dataDir}.lock`;
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new DatabaseConnectError(`cannot create the embedded database's folder ${dirname(path)}: ${err.code ?? err.message}`);
+  }
   const me: Holder = {
     pid: process.pid,
     command: process.argv.slice(1).join(' ').slice(0, 200),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { migrate, oneLineError, ROOT, type Run } from '../support/cli.js';
-import { testEngines, type TestDatabase } from '../support/databases.js';
+import { SERVER_ADMIN_URL, testEngines, type TestDatabase } from '../support/databases.js';
 
 const engines = await testEngines();
 const HEAD = '002_add_rejection_reason';
@@ -195,13 +195,19 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
   }
 });
 
+const server = new URL(SERVER_ADMIN_URL);
+const refusedLogin: [Record<string, string>, RegExp][] = engines.some((e) => e.name === 'server')
+  ? [[{ DATABASE_URL: `postgres://no_such_role:s3cret-pw@${server.host}/postgres` }, new RegExp(`PostgreSQL at ${server.host}/postgres refused the login: .*no_such_role`)]]
+  : [];
+
 describe('migrate CLI configuration errors', () => {
   it.each([
     [{ DATABASE_URL: 'mysql://root@localhost/db' }, /DATABASE_URL must start with postgres:\/\/, postgresql:\/\/ or postgresql\+asyncpg:\/\/ \(got mysql:\/\/\)/],
     [{ DATABASE_URL: 'postgresql+asyncpg://u:s3cret-pw@127.0.0.1:1/db' }, /cannot reach PostgreSQL at 127.0.0.1:1\/db: connection refused/],
-    [{ DATABASE_URL: 'postgres://no_such_role:s3cret-pw@127.0.0.1:5432/postgres' }, /PostgreSQL at 127.0.0.1:5432\/postgres refused the login: .*no_such_role/],
     [{ DATABASE_URL: 'postgres://u:s3cret-pw@127.0.0.1:99999/db' }, /DATABASE_URL (is not a valid URL|has an invalid port)/],
-  ])('%j gives one line, exit 1, and never the password', (env, message) => {
+    [{ DATA_DIR: 'package.json/pgdata' }, /cannot create the embedded database's folder .*package\.json: (EEXIST|ENOTDIR)/],
+    ...refusedLogin,
+  ] as [Record<string, string>, RegExp][])('%j gives one line, exit 1, and never the password', (env, message) => {
     const r = migrate(['current'], env);
     expect(r.code).toBe(1);
     expect(oneLineError(r)).toMatch(message);
