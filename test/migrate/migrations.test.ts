@@ -205,3 +205,19 @@ describe.each(engines)('migrations on $name', (engine) => {
     expect(await db.query('SELECT company_name FROM candidates')).toEqual([{ company_name: 'P' }]);
   });
 });
+
+describe.each(engines.filter((e) => e.name === 'server'))('concurrent migrators on $name', (engine) => {
+  it('run each step once: the second waits for the lock, then finds nothing to do', async () => {
+    const t = await engine.create();
+    const [a, b] = [await t.open(), await t.open()];
+    try {
+      const results = await Promise.all([(await migratorFor(a)).upgrade('head'), (await migratorFor(b)).upgrade('head')]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 3]);
+      expect(await (await migratorFor(a)).current()).toEqual([HEAD]);
+    } finally {
+      await a.close();
+      await b.close();
+      await t.drop();
+    }
+  });
+});
