@@ -125,19 +125,6 @@ export class RevisionMap {
     return seen;
   }
 
-  /** The ids given and all that stand on them. */
-  descendants(ids: Iterable<string>): Set<string> {
-    const seen = new Set<string>();
-    const todo = [...ids];
-    while (todo.length) {
-      const id = todo.pop()!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      todo.push(...this.childrenOf(id));
-    }
-    return seen;
-  }
-
   /** The members of `set` that no other member stands on. */
   headsOf(set: ReadonlySet<string>): string[] {
     return [...set].filter((id) => !this.childrenOf(id).some((c) => set.has(c))).sort(byIdOrder);
