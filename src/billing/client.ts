@@ -1,0 +1,155 @@
+import http from 'node:http';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PG_INT_MAX, ProviderCreationError, type ProviderRegistry } from '../candidates/index.js';
+
+export interface BillingClientOptions {
+  /** e.g. http://localhost:5002, without a trailing slash. */
+  baseUrl: string;
+  connectTimeoutMs?: number;
+  /** Per attempt, connecting included. */
+  totalTimeoutMs?: number;
+  /** Attempts after the first. */
+  retries?: number;
+  /** First backoff; it doubles on each retry (0.5 s, 1 s, 2 s by default). */
+  backoffMs?: number;
+  /** A Retry-After longer than this is cut to it, so an approval cannot hang for an hour. */
+  maxRetryAfterMs?: number;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+/** Statuses that say "try again later" rather than "this request is wrong". */
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_BODY = 64 * 1024;
+
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+}
+
+class AttemptTimeout extends Error {
+  constructor(readonly phase: 'connect' | 'total', ms: number) {
+    super(phase === 'connect' ? `connect timed out after ${ms} ms` : `no answer within ${ms} ms`);
+  }
+}
+
+/** Seconds of a numeric Retry-After (an HTTP date falls back to backoff, as before). */
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(header)) return undefined;
+  return Number(header) * 1000;
+}
+
+function describe(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  return err.code ? `${err.code}${err.message ? ` (${err.message})` : ''}` : (err.message ?? String(e));
+}
+
+/**
+ * The billing service's `POST /provider`, with the Python service's
+ * resilience: timeouts, retries on timeouts, connection errors and the
+ * "later" statuses, exponential backoff, a numeric Retry-After honoured;
+ * never a retry on another 4xx.
+ */
+export class BillingClient implements ProviderRegistry {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly o: Required<Omit<BillingClientOptions, 'log'>> & Pick<BillingClientOptions, 'log'>;
+
+  constructor(options: BillingClientOptions) {
+    this.o = {
+      connectTimeoutMs: 5_000,
+      totalTimeoutMs: 10_000,
+      retries: 3,
+      backoffMs: 500,
+      maxRetryAfterMs: 30_000,
+      ...options,
+    };
+    this.url = new URL(`${options.baseUrl.replace(/\/+$/, '')}/provider`);
+    const Agent = this.url.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  async createProvider(name: string): Promise<number> {
+    const body = JSON.stringify({ name });
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.o.retries;
+      const backoff = this.o.backoffMs * 2 ** attempt;
+      let answer: Answer;
+      try {
+        answer = await this.post(body);
+      } catch (e) {
+        if (last) {
+          throw new ProviderCreationError(
+            e instanceof AttemptTimeout
+              ? `Billing service timeout after retries: ${e.message}`
+              : `Failed to connect to billing service after retries: ${describe(e)}`,
+          );
+        }
+        this.o.log?.warn({ attempt: attempt + 1, error: describe(e), delay_ms: backoff }, 'billing service retry');
+        await sleep(backoff);
+        continue;
+      }
+      if (answer.status === 201) return this.providerId(answer);
+      if (!RETRYABLE.has(answer.status) || last) {
+        throw new ProviderCreationError(`Billing service returned ${answer.status}: ${answer.body.slice(0, 500)}`);
+      }
+      const delay = Math.min(retryAfterMs(answer.retryAfter) ?? backoff, this.o.maxRetryAfterMs);
+      this.o.log?.warn({ attempt: attempt + 1, status: answer.status, delay_ms: delay }, 'billing service retry');
+      await sleep(delay);
+    }
+  }
+
+  /** Lets a closing service end its idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private providerId(answer: Answer): number {
+    let id: unknown;
+    try {
+      id = (JSON.parse(answer.body) as { id?: unknown }).id;
+    } catch {
+      id = undefined;
+    }
+    // provider_id is an integer column: anything else would fail at the write, after the provider exists.
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < -PG_INT_MAX - 1 || id > PG_INT_MAX) {
+      throw new ProviderCreationError(`Billing service answered 201 without an integer id: ${answer.body.slice(0, 200)}`);
+    }
+    return id;
+  }
+
+  private post(body: string): Promise<Answer> {
+    const { connectTimeoutMs, totalTimeoutMs } = this.o;
+    const request = this.url.protocol === 'https:' ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const req = request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
+      });
+      const total = setTimeout(() => req.destroy(new AttemptTimeout('total', totalTimeoutMs)), totalTimeoutMs);
+      req.once('close', () => clearTimeout(total));
+      req.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connect = setTimeout(() => req.destroy(new AttemptTimeout('connect', connectTimeoutMs)), connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connect));
+        req.once('close', () => clearTimeout(connect));
+      });
+      req.once('error', reject);
+      req.once('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (text.length < MAX_BODY) text += chunk;
+        });
+        res.once('error', reject);
+        res.once('end', () => {
+          const retryAfter = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, retryAfter, body: text });
+        });
+      });
+      req.end(body);
+    });
+  }
+}

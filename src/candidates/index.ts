@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './repository.js';
+export * from './rules.js';
+export * from './service.js';
+export * from './types.js';

@@ -1,0 +1,184 @@
+import type { Database, Queryable } from '../db/index.js';
+import { ConcurrentModificationError, DuplicateEmailError } from './errors.js';
+import type { Candidate, CandidateFilter, CandidatePage, NewCandidate } from './types.js';
+
+// Timestamps leave the database as text, in the form the Python service
+// printed (ISO 8601, fraction without trailing zeros, none when zero): a JS
+// Date would drop the microseconds and read the zone-less value as local time.
+const iso = (column: string): string =>
+  `rtrim(rtrim(to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') AS ${column}`;
+
+const COLUMNS = `id AS candidate_id, status, company_name, contact_email, phone,
+  coalesce(products, '[]'::jsonb) AS products, truck_count, capacity_tons_per_day, location,
+  ${iso('created_at')}, ${iso('updated_at')}, provider_id, version, rejection_reason`;
+
+const INSERT = `INSERT INTO candidates
+  (company_name, contact_email, phone, products, truck_count, capacity_tons_per_day, location)
+  VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) RETURNING ${COLUMNS}`;
+
+const BY_ID = `SELECT ${COLUMNS} FROM candidates WHERE id = $1`;
+
+// NOWAIT: a second decider is told at once that the candidate is busy instead
+// of queueing behind a billing call that may take many seconds.
+const BY_ID_LOCKED = `${BY_ID} FOR UPDATE NOWAIT`;
+
+// The version check is in the statement that writes; the 001 trigger bumps
+// `version` and `updated_at`, so neither is set here.
+const APPROVE = `UPDATE candidates SET status = 'approved', provider_id = $3
+  WHERE id = $1 AND version = $2 AND status = 'pending' RETURNING ${COLUMNS}`;
+const REJECT = `UPDATE candidates SET status = 'rejected', rejection_reason = $3
+  WHERE id = $1 AND version = $2 AND status = 'pending' RETURNING ${COLUMNS}`;
+
+type Param = string | number | null;
+
+interface ListStatements {
+  page: string;
+  count: string;
+}
+
+/**
+ * One fixed statement per combination of filters rather than
+ * `($1 IS NULL OR status = $1)`: prepared once each, and every one can use the
+ * status and GIN indexes. Ties on created_at are broken by id so that pages
+ * never repeat or skip a row.
+ */
+function listStatements(byStatus: boolean, byProduct: boolean): ListStatements {
+  const conditions: string[] = [];
+  let n = 0;
+  if (byStatus) conditions.push(`status = $${++n}`);
+  if (byProduct) conditions.push(`products @> $${++n}::jsonb`);
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return {
+    page: `SELECT ${COLUMNS} FROM candidates${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+    count: `SELECT count(*)::int AS total FROM candidates${where}`,
+  };
+}
+
+const LIST: ListStatements[] = [
+  listStatements(false, false),
+  listStatements(true, false),
+  listStatements(false, true),
+  listStatements(true, true),
+];
+
+/** Writes that settle a decision, run inside the decision's hold. */
+export interface DecisionWriter {
+  approve(version: number, providerId: number): Promise<Candidate | undefined>;
+  reject(version: number, reason: string | null): Promise<Candidate | undefined>;
+}
+
+function pgError(e: unknown): { code?: string; constraint?: string } {
+  const err = e as { code?: unknown; constraint_name?: unknown; constraint?: unknown };
+  const constraint = err.constraint_name ?? err.constraint;
+  return {
+    ...(typeof err.code === 'string' ? { code: err.code } : {}),
+    ...(typeof constraint === 'string' ? { constraint } : {}),
+  };
+}
+
+/** The candidates table, and the only code that sends SQL about it. */
+export class CandidateRepository {
+  private readonly run: <R = Candidate>(text: string, params: Param[]) => Promise<R[]>;
+  /** Candidates this process is deciding on right now. */
+  private readonly deciding = new Set<string>();
+
+  constructor(private readonly db: Database) {
+    const driver = db.driver;
+    // Autocommit statements go straight to the driver: on a server as named
+    // prepared statements, parsed and planned once per connection.
+    this.run =
+      driver.kind === 'server'
+        ? async <R>(text: string, params: Param[]) => Array.from(await driver.sql.unsafe<R[]>(text, params, { prepare: true }))
+        : async <R>(text: string, params: Param[]) => (await driver.pg.query<R>(text, params)).rows;
+  }
+
+  async insert(c: NewCandidate): Promise<Candidate> {
+    try {
+      const [row] = await this.run(INSERT, [
+        c.company_name,
+        c.contact_email,
+        c.phone ?? null,
+        JSON.stringify(c.products),
+        c.truck_count,
+        c.capacity_tons_per_day,
+        c.location ?? null,
+      ]);
+      return row as Candidate;
+    } catch (e) {
+      const { code, constraint } = pgError(e);
+      // Also what two racing registrations of one address end in: the loser's
+      // INSERT meets the unique constraint.
+      if (code === '23505' && (constraint === undefined || constraint === 'candidates_contact_email_key')) {
+        throw new DuplicateEmailError();
+      }
+      throw e;
+    }
+  }
+
+  async findById(id: string): Promise<Candidate | undefined> {
+    const [row] = await this.run(BY_ID, [id]);
+    return row;
+  }
+
+  async list(f: CandidateFilter): Promise<CandidatePage> {
+    const params: Param[] = [];
+    if (f.status !== undefined) params.push(f.status);
+    if (f.product !== undefined) params.push(JSON.stringify([f.product]));
+    const sql = LIST[(f.status !== undefined ? 1 : 0) + (f.product !== undefined ? 2 : 0)] as ListStatements;
+    const [candidates, counted] = await Promise.all([
+      this.run(sql.page, [...params, f.limit, f.offset]),
+      this.run<{ total: number }>(sql.count, params),
+    ]);
+    return { candidates, total: counted[0]?.total ?? 0 };
+  }
+
+  /**
+   * Runs `fn` while nobody else may decide on candidate `id`, handing it the
+   * candidate as it stands under that hold (undefined when there is none).
+   * Throws ConcurrentModificationError at once when someone else holds it.
+   *
+   * Why a hold rather than only the version check: approving calls billing
+   * before writing, so two approvals that both read version n would both
+   * create a provider and only then would one fail its UPDATE. The hold makes
+   * the decision (billing call and write) happen once.
+   *
+   * - Within this process: a set of ids. It costs nothing, lets 100 racing
+   *   requests fail fast without taking 100 connections, and is the whole
+   *   answer on the embedded database, which one process owns (data-directory
+   *   lock). There no transaction is held across the billing call: PGlite is a
+   *   single session whose transaction() blocks every other query.
+   * - On a server, for other replicas: the row is locked with
+   *   SELECT ... FOR UPDATE NOWAIT in a transaction that also does the write.
+   *   A row lock, unlike an advisory lock, also stops writers that do not
+   *   cooperate (the Python service during a migration) and is released by
+   *   PostgreSQL if this process dies mid-decision.
+   */
+  async decide<T>(id: string, fn: (current: Candidate | undefined, write: DecisionWriter) => Promise<T>): Promise<T> {
+    if (this.deciding.has(id)) throw new ConcurrentModificationError(`candidate ${id} is being decided by another request`);
+    this.deciding.add(id);
+    try {
+      if (this.db.kind === 'embedded') return await fn(await this.findById(id), writer(this.db, id));
+      return await this.db.transaction(async (tx) => {
+        let current: Candidate | undefined;
+        try {
+          [current] = await tx.query<Candidate>(BY_ID_LOCKED, [id]);
+        } catch (e) {
+          if (pgError(e).code === '55P03') {
+            throw new ConcurrentModificationError(`candidate ${id} is being decided by another process`);
+          }
+          throw e;
+        }
+        return fn(current, writer(tx, id));
+      });
+    } finally {
+      this.deciding.delete(id);
+    }
+  }
+}
+
+function writer(q: Queryable, id: string): DecisionWriter {
+  return {
+    approve: async (version, providerId) => (await q.query<Candidate>(APPROVE, [id, version, providerId]))[0],
+    reject: async (version, reason) => (await q.query<Candidate>(REJECT, [id, version, reason]))[0],
+  };
+}

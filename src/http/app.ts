@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AdminCredentials } from '../auth/credentials.js';
+import { BillingClient } from '../billing/client.js';
+import { CandidateRepository, CandidateService, type ProviderRegistry } from '../candidates/index.js';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
+import { registerAuth } from './auth.js';
+import { candidateRoutes } from './candidate-routes.js';
+import { sendError } from './errors.js';
+import { SERVICE, type SchemaInspector } from './health.js';
+import { createLogger } from './logger.js';
+import { registerMetrics } from './metrics.js';
+import { candidate } from './schemas.js';
+import { DESCRIPTION, serviceRoutes, TITLE } from './service-routes.js';
+import { parseJsonBody, UnparsableJson, validatorCompiler } from './validation.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  /** The migration engine's view of the schema (a Migrator). */
+  schema: SchemaInspector;
+  /** Where approvals create providers; by default the billing service at config.billingServiceUrl. */
+  providers?: ProviderRegistry;
+  logger?: FastifyBaseLogger;
+  /** Made from config when absent; tests share one to skip hashing per app. */
+  credentials?: AdminCredentials;
+  /** How long /health waits for the database before calling it disconnected. */
+  healthTimeoutMs?: number;
+}
+
+/** The Python service's root_path: every route answers under it too. */
+const PREFIX = '/api/providers';
+
+function stripPrefix(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  if (!url.startsWith(PREFIX)) return url;
+  const rest = url.slice(PREFIX.length);
+  if (rest === '') return '/';
+  return rest.startsWith('/') || rest.startsWith('?') ? (rest.startsWith('?') ? `/${rest}` : rest) : url;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/** The caller's X-Request-ID when it is safe to echo and log, else a new one. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Repeated query parameters: the last one wins, as in Starlette. */
+function parseQuery(text: string): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function hopsWithin(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);
+  const app = Fastify({
+    loggerInstance: log,
+    genReqId: requestId,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    rewriteUrl: stripPrefix,
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery },
+    // Fastify's types take a hop count only as a function.
+    trustProxy: typeof config.trustProxy === 'number' ? hopsWithin(config.trustProxy) : config.trustProxy,
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(sendError);
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+
+  // Bodies are parsed leniently and judged by validation, so every bad body
+  // is FastAPI's 422 rather than Fastify's 400 or 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/([^;\s]+\+)?json(;|\s|$)/, { parseAs: 'string' }, (_req, body, done) =>
+    done(null, parseJsonBody(body as string)),
+  );
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) =>
+    done(null, req.headers['content-type'] === undefined ? parseJsonBody(body as string) : body || undefined),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.body instanceof UnparsableJson && request.routeOptions.schema?.body) throw request.body.toError();
+  });
+
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    exposedHeaders: ['X-Request-ID', 'ETag'],
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: TITLE, description: DESCRIPTION, version: SERVICE.version },
+      components: {
+        securitySchemes: { OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { tokenUrl: '/auth/login', scopes: {} } } } },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema(candidate);
+
+  const registry = registerMetrics(app, deps.schema);
+  const guards = await registerAuth(app, {
+    jwtSecretKey: config.jwtSecretKey,
+    credentials: deps.credentials ?? (await AdminCredentials.fromConfig(config)),
+    publicReads: config.publicReads,
+    loginRateLimit: config.loginRateLimit,
+  });
+  let providers = deps.providers;
+  if (!providers) {
+    const billing = new BillingClient({ baseUrl: config.billingServiceUrl, log });
+    app.addHook('onClose', async () => billing.close());
+    providers = billing;
+  }
+  candidateRoutes(app, new CandidateService(new CandidateRepository(deps.db), providers), guards);
+  serviceRoutes(app, deps.schema, registry, deps.healthTimeoutMs ?? 3000);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,246 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { FastifySchemaCompiler } from 'fastify';
+import { emailProblem, PRODUCTS } from '../candidates/index.js';
+
+/**
+ * Request validation with the route schemas as the only source of the rules,
+ * reporting failures the way FastAPI + Pydantic v2 did, since clients read
+ * that shape: `{"detail": [{"type", "loc", "msg", "input", "ctx"?}]}`.
+ */
+
+export type Location = 'body' | 'query' | 'path';
+
+export interface Issue {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+/** The request could not be validated; `issues` is the 422's `detail`. */
+/** What Fastify hands on of an Ajv error; `data` and `parentSchema` are there because the validators are verbose. */
+export interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  data?: unknown;
+  parentSchema?: unknown;
+}
+
+export class RequestValidationError extends Error {
+  override readonly name = 'RequestValidationError';
+  constructor(readonly issues: Issue[]) {
+    super(`invalid request: ${issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; ')}`);
+  }
+}
+
+const UUID_HEX = /^[0-9a-fA-F]$/;
+
+/**
+ * Why `text` is not a UUID in any form Pydantic accepts (hyphenated, 32 hex
+ * digits, braced, `urn:uuid:`), in the words of the parser it uses; or
+ * undefined.
+ */
+function uuidProblem(text: string): string | undefined {
+  const body = text.replace(/^urn:uuid:/i, '').replace(/^\{(.*)\}$/s, '$1');
+  const chars = [...body];
+  const bad = chars.findIndex((c) => c !== '-' && !UUID_HEX.test(c));
+  if (bad >= 0) {
+    return `invalid character: expected an optional prefix of \`urn:uuid:\` followed by [0-9a-fA-F-], found \`${chars[bad]}\` at ${bad + 1}`;
+  }
+  if (!body.includes('-')) {
+    return body.length === 32 ? undefined : `invalid length: expected length 32 for simple format, found ${body.length}`;
+  }
+  const groups = body.split('-');
+  if (groups.length !== 5) return `invalid group count: expected 5, found ${groups.length}`;
+  const expected = [8, 4, 4, 4, 12];
+  const wrong = groups.findIndex((g, i) => g.length !== expected[i]);
+  return wrong < 0 ? undefined : `invalid group length in group ${wrong}: expected ${expected[wrong]}, found ${groups[wrong]?.length}`;
+}
+
+/** The canonical form (lower case, hyphenated) of a UUID already validated by the `uuid` format. */
+export function canonicalUuid(text: string): string {
+  const hex = text.replace(/^urn:uuid:/i, '').replace(/[{}-]/g, '').toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function newAjv(coerceTypes: boolean): Ajv {
+  const ajv = new Ajv({
+    // Pydantic reports every problem, not only the first.
+    allErrors: true,
+    // Path and query values arrive as text; a JSON body must already have the right types.
+    coerceTypes,
+    useDefaults: false,
+    removeAdditional: false,
+    // Errors carry the offending value and its schema, which the 422 needs.
+    verbose: true,
+    // OpenAPI annotations in the route schemas.
+    keywords: ['example'],
+  });
+  ajv.addFormat('email', (s: string) => emailProblem(s) === undefined);
+  ajv.addFormat('uuid', (s: string) => uuidProblem(s) === undefined);
+  // Annotations for the docs only.
+  ajv.addFormat('date-time', true);
+  ajv.addFormat('password', true);
+  return ajv;
+}
+
+const bodyAjv = newAjv(false);
+const textAjv = newAjv(true);
+
+export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
+  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema) as ValidateFunction;
+
+function pointer(instancePath: string): (string | number)[] {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function typeIssue(e: SchemaError, loc: (string | number)[], where: Location): Issue {
+  const input: unknown = e.data;
+  const expected = String((e.params as { type: string | string[] }).type).split(',')[0];
+  if (loc.length === 1 && expected === 'object') {
+    if (input === undefined || input === null) return { type: 'missing', loc, msg: 'Field required', input: null };
+    const model = (e.parentSchema as { title?: string } | undefined)?.title ?? 'object';
+    return { type: 'model_type', loc, msg: `Input should be a valid dictionary or instance of ${model}`, input };
+  }
+  switch (expected) {
+    case 'integer':
+      if (typeof input === 'number' && Number.isFinite(input)) {
+        return { type: 'int_from_float', loc, msg: 'Input should be a valid integer, got a number with a fractional part', input };
+      }
+      if (typeof input === 'string' && where !== 'body') {
+        return { type: 'int_parsing', loc, msg: 'Input should be a valid integer, unable to parse string as an integer', input };
+      }
+      return { type: 'int_type', loc, msg: 'Input should be a valid integer', input };
+    case 'array':
+      return { type: 'list_type', loc, msg: 'Input should be a valid list', input };
+    case 'string':
+      return { type: 'string_type', loc, msg: 'Input should be a valid string', input };
+    default:
+      return { type: `${expected}_type`, loc, msg: `Input should be a valid ${expected}`, input };
+  }
+}
+
+function issue(e: SchemaError, where: Location): Issue | undefined {
+  const loc: (string | number)[] = [where, ...pointer(e.instancePath)];
+  const input: unknown = e.data;
+  const p = e.params;
+  switch (e.keyword) {
+    case 'required':
+      return { type: 'missing', loc: [...loc, String(p.missingProperty)], msg: 'Field required', input };
+    case 'type':
+      return typeIssue(e, loc, where);
+    case 'minLength':
+    case 'maxLength': {
+      const [type, bound, key] = e.keyword === 'minLength' ? ['string_too_short', 'least', 'min_length'] : ['string_too_long', 'most', 'max_length'];
+      const msg = `String should have at ${bound} ${plural(Number(p.limit), 'character')}`;
+      return { type, loc, msg, input, ctx: { [key]: p.limit } };
+    }
+    case 'minItems': {
+      const actual = (input as unknown[]).length;
+      const msg = `List should have at least ${plural(Number(p.limit), 'item')} after validation, not ${actual}`;
+      return { type: 'too_short', loc, msg, input, ctx: { field_type: 'List', min_length: p.limit, actual_length: actual } };
+    }
+    case 'exclusiveMinimum':
+      return { type: 'greater_than', loc, msg: `Input should be greater than ${p.limit}`, input, ctx: { gt: p.limit } };
+    case 'minimum':
+      return { type: 'greater_than_equal', loc, msg: `Input should be greater than or equal to ${p.limit}`, input, ctx: { ge: p.limit } };
+    case 'maximum':
+      return { type: 'less_than_equal', loc, msg: `Input should be less than or equal to ${p.limit}`, input, ctx: { le: p.limit } };
+    case 'pattern':
+      return { type: 'string_pattern_mismatch', loc, msg: `String should match pattern '${p.pattern}'`, input, ctx: { pattern: p.pattern } };
+    case 'enum':
+      // The only list of allowed values is the products', which the Python
+      // service checked with a validator on the whole list: one error, at the
+      // list, naming the first bad product.
+      return {
+        type: 'value_error',
+        loc: typeof loc[loc.length - 1] === 'number' ? loc.slice(0, -1) : loc,
+        msg: `Value error, Invalid product: ${String(input)}. Allowed products: ${PRODUCTS.join(', ')}`,
+        input,
+        ctx: { error: {} },
+      };
+    case 'format':
+      if (p.format === 'email') {
+        const reason = emailProblem(String(input)) ?? 'invalid';
+        return { type: 'value_error', loc, msg: `value is not a valid email address: ${reason}`, input, ctx: { reason } };
+      }
+      if (p.format === 'uuid') {
+        const error = uuidProblem(String(input)) ?? 'invalid';
+        return { type: 'uuid_parsing', loc, msg: `Input should be a valid UUID, ${error}`, input, ctx: { error } };
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Ajv's errors as Pydantic's, in the order of the schema's fields, as
+ * Pydantic reports them, and one per field and kind.
+ */
+export function toIssues(errors: readonly SchemaError[], where: Location, fieldOrder: readonly string[]): Issue[] {
+  const out: Issue[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const i = issue(e, where);
+    if (!i) continue;
+    const key = `${i.type}|${i.loc.join('\u0000')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(i);
+  }
+  const rank = (i: Issue): number => {
+    const n = fieldOrder.indexOf(String(i.loc[1]));
+    return n < 0 ? fieldOrder.length : n;
+  };
+  return out.map((issue, n) => ({ issue, n })).sort((a, b) => rank(a.issue) - rank(b.issue) || a.n - b.n).map((x) => x.issue);
+}
+
+/**
+ * A JSON body that did not parse. The parser hands this on instead of failing,
+ * so that only routes that read a body answer 422 (FastAPI ignored the body
+ * of a route that declares none, such as approve).
+ */
+export class UnparsableJson {
+  constructor(
+    readonly position: number,
+    readonly reason: string,
+  ) {}
+
+  toError(): RequestValidationError {
+    return new RequestValidationError([
+      { type: 'json_invalid', loc: ['body', this.position], msg: 'JSON decode error', input: {}, ctx: { error: this.reason } },
+    ]);
+  }
+}
+
+/** Node's JSON.parse messages, in the words of Python's json module, which clients of the old service saw. */
+const JSON_REASONS: [RegExp, string][] = [
+  [/property name/i, 'Expecting property name enclosed in double quotes'],
+  [/after (property value|array element)/i, "Expecting ',' delimiter"],
+  [/non-whitespace character after JSON/i, 'Extra data'],
+  [/control character/i, 'Invalid control character at'],
+  [/unterminated string/i, 'Unterminated string starting at'],
+];
+
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /position (\d+)/.exec(message)?.[1];
+    const position = at !== undefined ? Number(at) : /end of JSON input/i.test(message) ? text.length : 0;
+    const reason = JSON_REASONS.find(([re]) => re.test(message))?.[1] ?? 'Expecting value';
+    return new UnparsableJson(position, reason);
+  }
+}
