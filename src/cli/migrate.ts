@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { databaseTarget, readEnv } from '../config/index.js';
-import { openDatabase } from '../db/index.js';
 import { runCli } from '../migrate/cli/index.js';
 import { VERSIONS_DIR } from '../migrations.js';
 
@@ -12,6 +10,14 @@ const code = await runCli(process.argv.slice(2), {
   versionsDir: VERSIONS_DIR,
   typesImport: '../../src/migrate/index.js',
   name: 'migrate',
-  connect: async () => openDatabase(databaseTarget(readEnv()), { max: 1 }),
+  // Loaded on first use: commands that never touch the database (heads,
+  // history, show, revision, --sql, --help) skip the config and driver modules.
+  connect: async () => {
+    const [{ databaseTarget, readEnv }, { openDatabase }] = await Promise.all([
+      import('../config/index.js'),
+      import('../db/index.js'),
+    ]);
+    return openDatabase(databaseTarget(readEnv()), { max: 1 });
+  },
 });
 process.exitCode = code;

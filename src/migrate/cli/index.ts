@@ -1,15 +1,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
 import { errorText, MigrateError, oneLine, ResolutionError, UsageError } from '../errors.js';
 import { resolveRange, resolveTarget } from '../revisions/targets.js';
 import type { Step } from '../revisions/plan.js';
 import { downgradePlan, upgradePlan } from '../revisions/plan.js';
 import type { SqlClient } from '../runtime/client.js';
 import { describeStep, Migrator, type MigrationEvent } from '../runtime/migrator.js';
-import { renderSql } from '../runtime/offline.js';
 import { loadScriptDirectory, MAX_ID_LENGTH, type Script, type ScriptDirectory } from '../script/loader.js';
-import { nextRevisionId, renderRevision } from '../script/template.js';
+
+// commander is CommonJS: required directly it loads ~3 ms faster than through
+// its ESM wrapper, which Node must parse for named exports on every start.
+const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 /** A connection the CLI opens for commands that need the database, and closes after. */
 export interface CliConnection extends SqlClient {
@@ -152,6 +154,8 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     async (target: string, o: { sql?: boolean }): Promise<void> => {
       if (o.sql) {
         const dir = await load();
+        // Only --sql renders offline: the renderer is not loaded otherwise.
+        const { renderSql } = await import('../runtime/offline.js');
         out(await renderSql(dir, offlineRange(target, dir, direction)));
         return;
       }
@@ -315,6 +319,8 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       else if (dir.map.heads.length > 1) {
         throw new ResolutionError(`several heads (${dir.map.heads.join(', ')}): pick one with --head <rev>`);
       } else down = dir.map.heads;
+      // Only `revision` writes files: the template is not loaded otherwise.
+      const { nextRevisionId, renderRevision } = await import('../script/template.js');
       const id = o.revId ?? nextRevisionId([...dir.scripts.keys()], message);
       if (!/^[A-Za-z0-9_]+$/.test(id) || id.length > MAX_ID_LENGTH) {
         throw new UsageError(`--rev-id must be letters, digits and _, at most ${MAX_ID_LENGTH} characters (got '${id}')`);
