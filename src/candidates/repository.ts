@@ -29,7 +29,8 @@ const APPROVE = `UPDATE candidates SET status = 'approved', provider_id = $3
 const REJECT = `UPDATE candidates SET status = 'rejected', rejection_reason = $3
   WHERE id = $1 AND version = $2 AND status = 'pending' RETURNING ${COLUMNS}`;
 
-type Param = string | number | null;
+// Lists go to jsonb parameters as they are: both drivers serialise them as JSON.
+type Param = string | number | null | string[];
 
 interface ListStatements {
   page: string;
@@ -98,7 +99,7 @@ export class CandidateRepository {
         c.company_name,
         c.contact_email,
         c.phone ?? null,
-        JSON.stringify(c.products),
+        c.products,
         c.truck_count,
         c.capacity_tons_per_day,
         c.location ?? null,
@@ -123,7 +124,7 @@ export class CandidateRepository {
   async list(f: CandidateFilter): Promise<CandidatePage> {
     const params: Param[] = [];
     if (f.status !== undefined) params.push(f.status);
-    if (f.product !== undefined) params.push(JSON.stringify([f.product]));
+    if (f.product !== undefined) params.push([f.product]);
     const sql = LIST[(f.status !== undefined ? 1 : 0) + (f.product !== undefined ? 2 : 0)] as ListStatements;
     const [candidates, counted] = await Promise.all([
       this.run(sql.page, [...params, f.limit, f.offset]),

@@ -11,7 +11,8 @@ export const PG_INT_MAX = 2_147_483_647;
 
 export const LIMITS = {
   companyName: 255,
-  email: 255,
+  /** The longest address SMTP carries (RFC 5321), as the Python validator enforced. */
+  email: 254,
   phone: 50,
   location: 255,
   rejectionReason: 1000,
@@ -49,7 +50,7 @@ export function emailProblem(address: string): string | undefined {
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   const length = [...address].length;
-  if (length > 254) return `The email address is too long (${length - 254} characters too many).`;
+  if (length > LIMITS.email) return `The email address is too long (${length - LIMITS.email} characters too many).`;
   if (local === '') return 'There must be something before the @-sign.';
   if (domain === '') return 'There must be something after the @-sign.';
   const badLocal = firstBad(local, LOCAL_CHAR);

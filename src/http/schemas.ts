@@ -16,7 +16,9 @@ export const candidateCreate = {
   required: ['company_name', 'contact_email', 'products', 'truck_count', 'capacity_tons_per_day'],
   properties: {
     company_name: text(LIMITS.companyName, { minLength: 1, example: 'Fresh Fruit Suppliers Ltd.' }),
-    contact_email: text(LIMITS.email, { format: 'email', example: 'contact@freshfruit.com' }),
+    // No maxLength or pattern: the format check refuses over-long addresses and
+    // control characters itself, with the Python validator's own message.
+    contact_email: { type: 'string', format: 'email', example: 'contact@freshfruit.com' },
     phone: nullable(LIMITS.phone),
     products: {
       type: 'array',

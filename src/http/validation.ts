@@ -113,7 +113,10 @@ function typeIssue(e: SchemaError, loc: (string | number)[], where: Location): I
   }
   switch (expected) {
     case 'integer':
-      if (typeof input === 'number' && Number.isFinite(input)) {
+      if (typeof input === 'number' && !Number.isFinite(input)) {
+        return { type: 'finite_number', loc, msg: 'Input should be a finite number', input };
+      }
+      if (typeof input === 'number') {
         return { type: 'int_from_float', loc, msg: 'Input should be a valid integer, got a number with a fractional part', input };
       }
       if (typeof input === 'string' && where !== 'body') {
@@ -190,7 +193,10 @@ function issue(e: SchemaError, where: Location): Issue | undefined {
 export function toIssues(errors: readonly SchemaError[], where: Location, fieldOrder: readonly string[]): Issue[] {
   const out: Issue[] = [];
   const seen = new Set<string>();
+  // A value of the wrong type has that one problem, as in Pydantic, not also its other rules'.
+  const mistyped = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const e of errors) {
+    if (e.keyword !== 'type' && mistyped.has(e.instancePath)) continue;
     const i = issue(e, where);
     if (!i) continue;
     const key = `${i.type}|${i.loc.join('\u0000')}`;
