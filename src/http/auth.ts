@@ -27,7 +27,6 @@ export interface Guards {
   reader: onRequestHookHandler;
 }
 
-const TOKEN_LIFETIME_MS = 30 * 60 * 1000;
 
 interface Claims {
   sub?: unknown;
@@ -65,7 +64,7 @@ function bearerToken(request: FastifyRequest): string {
 export async function registerAuth(app: FastifyInstance, o: AuthOptions): Promise<Guards> {
   await app.register(fastifyJwt, {
     secret: o.jwtSecretKey,
-    sign: { algorithm: 'HS256', expiresIn: TOKEN_LIFETIME_MS },
+    sign: { algorithm: 'HS256', expiresIn: '30m' },
     // A token without exp would never expire: refused, unlike python-jose did.
     verify: { algorithms: ['HS256'], requiredClaims: ['exp'], cache: 1000 },
   });
