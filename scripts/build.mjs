@@ -1,9 +1,12 @@
-// Compiles src/ to dist/ with esbuild, file by file (no bundling), so the CLI
-// and the service start from plain JavaScript instead of paying a TypeScript
-// loader's start-up cost. Type checking is `npm run typecheck` (tsc).
-// `--if-stale` skips the work when no source is newer than the last build.
+// Compiles src/ to dist/ with esbuild, file by file, so the service starts
+// from plain JavaScript instead of paying a TypeScript loader's start-up cost;
+// the migrate CLI is then bundled into one file, because Node's ESM loader
+// costs ~0.5 ms per module and `migrate current` should answer in < 100 ms.
+// Type checking is `npm run typecheck` (tsc). `--if-stale` skips the work when
+// no source is newer than the last build. The new tree is built aside and
+// swapped in, so a process starting meanwhile never sees a half-built dist/.
 import { build } from 'esbuild';
-import { readdirSync, statSync, existsSync, writeFileSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,17 +28,22 @@ if (process.argv.includes('--if-stale') && existsSync(stamp)) {
   const newest = Math.max(...tree.map((p) => statSync(p).mtimeMs));
   if (newest <= built) process.exit(0);
 }
-rmSync(join(root, 'dist'), { recursive: true, force: true });
 const started = Date.now();
+const next = join(root, `dist.next-${process.pid}`);
+const common = { format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+await build({ ...common, entryPoints: files, outdir: join(next, 'src'), outbase: join(root, 'src') });
 await build({
-  entryPoints: files,
-  outdir: join(root, 'dist', 'src'),
-  outbase: join(root, 'src'),
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  logLevel: 'warning',
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'migrate.ts')],
+  outfile: join(next, 'src', 'cli', 'migrate.js'),
+  allowOverwrite: true,
+  bundle: true,
+  // PGlite ships WebAssembly beside its code; esbuild is only needed on a compile-cache miss.
+  external: ['@electric-sql/pglite', 'esbuild', 'commander'],
 });
-writeFileSync(stamp, String(Date.now()));
+writeFileSync(join(next, '.build-stamp'), String(Date.now()));
+const old = join(root, `dist.old-${process.pid}`);
+if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+renameSync(next, join(root, 'dist'));
+rmSync(old, { recursive: true, force: true });
 process.stderr.write(`built ${files.length} files into dist/ in ${Date.now() - started} ms\n`);

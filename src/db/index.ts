@@ -9,6 +9,12 @@ export interface OpenOptions {
   max?: number;
   /** Connect timeout for a server, seconds. */
   connectTimeout?: number;
+  /**
+   * Whether postgres.js asks the server for its type catalog on connect
+   * (needed to send arrays of non-builtin types). Short-lived tools skip the
+   * extra round trip.
+   */
+  fetchTypes?: boolean;
 }
 
 interface PgErrorLike {
@@ -45,6 +51,7 @@ async function openServer(target: Extract<DatabaseTarget, { kind: 'server' }>, o
   const sql = postgres(target.url, {
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeout ?? 10,
+    fetch_types: opts.fetchTypes ?? true,
     onnotice: () => {},
   });
   const where = target.display.replace(/^postgres:\/\/([^@]*@)?/, '');
