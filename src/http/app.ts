@@ -91,6 +91,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Closing waits for every connection to end; a keep-alive connection whose
+  // request was in flight at close would otherwise stay open after its answer.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('preValidation', async (request) => {
     if (request.body instanceof UnparsableJson && request.routeOptions.schema?.body) throw request.body.toError();
   });
