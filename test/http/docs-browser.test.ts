@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngines } from '../support/databases.js';
+import { startService, type Service } from '../support/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results');
+
+/** Debian's chromium; installed here when missing and we may (root), never downloaded by Playwright. */
+function findChromium(): string | undefined {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  if (process.getuid?.() === 0) {
+    try {
+      execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'ignore', timeout: 600_000 });
+    } catch {
+      return undefined;
+    }
+  }
+  return existsSync(CHROMIUM) ? CHROMIUM : undefined;
+}
+
+const executablePath = findChromium();
+const [engine] = await testEngines();
+
+describe('/docs in headless Chromium', () => {
+  if (!executablePath || !engine) {
+    it.skip(`skipped: ${CHROMIUM} is missing and could not be installed (apt-get install chromium needs root)`, () => {});
+    return;
+  }
+  let s: Service;
+  let base: string;
+  beforeAll(async () => {
+    s = await startService(engine);
+    base = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => s.close());
+
+  it('renders every endpoint, offline (no request leaves this host); screenshot in test-results/', async () => {
+    const browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(r.url()));
+      await page.goto(`${base}/docs`);
+      await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
+      const paths = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path') ?? e.textContent ?? ''));
+      for (const p of ['/candidates', '/candidates/{candidate_id}', '/candidates/{candidate_id}/approve', '/candidates/{candidate_id}/reject', '/auth/login', '/health']) {
+        expect(paths.map((x) => x.replace(/\u200b/g, ''))).toContain(p);
+      }
+      expect(await page.textContent('.title')).toContain('Gan Shmuel Provider Registration Service');
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'docs.png'), fullPage: true });
+      expect(requested.filter((u) => !u.startsWith(base) && !u.startsWith('data:'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
