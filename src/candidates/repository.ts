@@ -50,7 +50,9 @@ function listStatements(byStatus: boolean, byProduct: boolean): ListStatements {
   if (byProduct) conditions.push(`products @> $${++n}::jsonb`);
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   return {
-    page: `SELECT ${COLUMNS} FROM candidates${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+    // Qualified: a bare created_at would mean the formatted output column, a
+    // text computed for every matching row and sorted without the index.
+    page: `SELECT ${COLUMNS} FROM candidates${where} ORDER BY candidates.created_at DESC, candidates.id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
     count: `SELECT count(*)::int AS total FROM candidates${where}`,
   };
 }
@@ -61,6 +63,13 @@ const LIST: ListStatements[] = [
   listStatements(false, true),
   listStatements(true, true),
 ];
+
+/** The hot statements as sent, so the bench can give pgbench exactly the same SQL. */
+export const STATEMENTS = {
+  insert: INSERT,
+  byId: BY_ID,
+  list: (byStatus: boolean, byProduct: boolean): ListStatements => LIST[(byStatus ? 1 : 0) + (byProduct ? 2 : 0)] as ListStatements,
+} as const;
 
 /** Writes that settle a decision, run inside the decision's hold. */
 export interface DecisionWriter {
@@ -125,7 +134,7 @@ export class CandidateRepository {
     const params: Param[] = [];
     if (f.status !== undefined) params.push(f.status);
     if (f.product !== undefined) params.push([f.product]);
-    const sql = LIST[(f.status !== undefined ? 1 : 0) + (f.product !== undefined ? 2 : 0)] as ListStatements;
+    const sql = STATEMENTS.list(f.status !== undefined, f.product !== undefined);
     const [candidates, counted] = await Promise.all([
       this.run(sql.page, [...params, f.limit, f.offset]),
       this.run<{ total: number }>(sql.count, params),

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AdminCredentials } from '../auth/credentials.js';
 import { BillingClient } from '../billing/client.js';
 import { CandidateRepository, CandidateService, type ProviderRegistry } from '../candidates/index.js';
@@ -52,6 +52,22 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * One log line per request, when it ends, with what both of Fastify's lines
+ * carried (method, URL, client, status, time): half the logging cost on the
+ * hot paths, and what an access log needs.
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 /** Repeated query parameters: the last one wins, as in Starlette. */
 function parseQuery(text: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(text));
@@ -67,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController: new AccessLog({ requestIdLogLabel: 'request_id' }),
     rewriteUrl: stripPrefix,
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery },
     // Fastify's types take a hop count only as a function.

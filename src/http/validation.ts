@@ -42,7 +42,10 @@ const UUID_HEX = /^[0-9a-fA-F]$/;
  * digits, braced, `urn:uuid:`), in the words of the parser it uses; or
  * undefined.
  */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function uuidProblem(text: string): string | undefined {
+  if (CANONICAL_UUID.test(text)) return undefined;
   const body = text.replace(/^urn:uuid:/i, '').replace(/^\{(.*)\}$/s, '$1');
   const chars = [...body];
   const bad = chars.findIndex((c) => c !== '-' && !UUID_HEX.test(c));

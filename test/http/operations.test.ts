@@ -97,7 +97,8 @@ describe.each(engines)('operations on $name', (engine) => {
     const res = await s.app.inject({ url: '/candidates?limit=1', headers: { ...headers, 'x-request-id': 'trace-abc-123' } });
     expect(res.headers['x-request-id']).toBe('trace-abc-123');
     const mine = logs.lines().filter((l) => l.request_id === 'trace-abc-123');
-    expect(mine.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+    expect(mine.map((l) => l.msg)).toEqual(['request completed']);
+    expect(mine[0]).toMatchObject({ req: { method: 'GET', url: '/candidates?limit=1' }, res: { statusCode: 200 } });
   });
 
   it('X-Request-ID: generated when absent or unfit to log, and sent on errors too', async () => {
