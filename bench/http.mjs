@@ -87,7 +87,8 @@ async function resetToSeed(url) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql.unsafe(`DELETE FROM candidates WHERE contact_email NOT LIKE 'seed-%'`);
-    await sql.unsafe('VACUUM ANALYZE candidates');
+    // FULL: a table of the seeded size, not one with the pages of every row written before.
+    await sql.unsafe('VACUUM FULL ANALYZE candidates');
   } finally {
     await sql.end();
   }
@@ -120,13 +121,27 @@ function rssMb(pid) {
   return kb / 1024;
 }
 
-function load(opts) {
-  return autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function summary(r) {
-  const bad = r.non2xx + r.errors + r.timeouts;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad };
+/** autocannon for SECONDS, with the share of a core the service and this load generator used meanwhile. */
+async function load(pid, opts) {
+  const [service, own, started] = [cpuSeconds(pid), process.cpuUsage(), performance.now()];
+  const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
+  const wall = (performance.now() - started) / 1000;
+  const ownUsed = process.cpuUsage(own);
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    bad: r.non2xx + r.errors + r.timeouts,
+    serviceCpu: (cpuSeconds(pid) - service) / wall,
+    clientCpu: (ownUsed.user + ownUsed.system) / 1e6 / wall,
+  };
 }
 
 /**
@@ -219,8 +234,7 @@ export async function runHttpBench() {
 
     // POST /candidates: each request a new e-mail address.
     let serial = 0;
-    const post = summary(
-      await load({
+    const post = await load(child.pid, {
         url: base,
         requests: [
           {
@@ -241,8 +255,7 @@ export async function runHttpBench() {
             }),
           },
         ],
-      }),
-    );
+    });
     served += post.total;
     const insert = pgbench(
       database.url,
@@ -260,24 +273,20 @@ export async function runHttpBench() {
     await resetToSeed(database.url);
 
     // GET /candidates/{id}: a random seeded candidate each time.
-    const get = summary(
-      await load({
-        url: base,
-        headers: auth,
-        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/candidates/${seededId(1 + Math.floor(Math.random() * SEEDED))}` }) }],
-      }),
-    );
+    const get = await load(child.pid, {
+      url: base,
+      headers: auth,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/candidates/${seededId(1 + Math.floor(Math.random() * SEEDED))}` }) }],
+    });
     served += get.total;
     const byId = pgbench(database.url, `\\set n random(1, ${SEEDED})\n${bind(STATEMENTS.byId, ['md5(:n::text)::uuid'])}`);
     rows.push(['GET /candidates/{id}', get, byId]);
 
     // A filtered list: pending candidates supplying grapes, first page.
     const listPath = '/candidates?status=pending&product=grapes&limit=20';
-    const list = summary(await load({ url: `${base}${listPath}`, headers: auth }));
+    const list = await load(child.pid, { url: `${base}${listPath}`, headers: auth });
     served += list.total;
-    const listSql = STATEMENTS.list(true, true);
-    const listValues = [`'pending'`, `'["grapes"]'`, '20', '0'];
-    const listDb = pgbench(database.url, bind(listSql.page, listValues) + bind(listSql.count, listValues));
+    const listDb = pgbench(database.url, bind(STATEMENTS.list(true, true), [`'pending'`, `'["grapes"]'`, '20', '0']));
     rows.push(['GET /candidates?status&product', list, listDb]);
 
     // The same list at half the peak rate: the latency a client sees under normal load.
@@ -298,10 +307,11 @@ export async function runHttpBench() {
     const rss = rssMb(child.pid);
 
     console.log('');
-    console.log('endpoint                          req/s    p50 ms  p99 ms  errors  pgbench tps  ratio');
+    console.log('endpoint                          req/s    p50 ms  p99 ms  errors  pgbench tps  ratio  service CPU  autocannon CPU');
     for (const [name, r, db] of rows) {
       console.log(
-        `${name.padEnd(32)} ${fmt(r.rps).padStart(7)} ${fmt(r.p50, 1).padStart(8)} ${fmt(r.p99, 1).padStart(7)} ${String(r.bad).padStart(7)} ${fmt(db.tps).padStart(12)} ${fmt((100 * r.rps) / db.tps).padStart(5)} %`,
+        `${name.padEnd(32)} ${fmt(r.rps).padStart(7)} ${fmt(r.p50, 1).padStart(8)} ${fmt(r.p99, 1).padStart(7)} ${String(r.bad).padStart(7)} ${fmt(db.tps).padStart(12)} ${fmt((100 * r.rps) / db.tps).padStart(5)} %` +
+          `${fmt(100 * r.serviceCpu).padStart(11)} %${fmt(100 * r.clientCpu).padStart(14)} %`,
       );
     }
     console.log(

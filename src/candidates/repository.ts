@@ -32,43 +32,34 @@ const REJECT = `UPDATE candidates SET status = 'rejected', rejection_reason = $3
 // Lists go to jsonb parameters as they are: both drivers serialise them as JSON.
 type Param = string | number | null | string[];
 
-interface ListStatements {
-  page: string;
-  count: string;
-}
-
 /**
  * One fixed statement per combination of filters rather than
  * `($1 IS NULL OR status = $1)`: prepared once each, and every one can use the
- * status and GIN indexes. Ties on created_at are broken by id so that pages
- * never repeat or skip a row.
+ * status and GIN indexes. The count and the page are one statement, so a list
+ * costs one round trip and one backend. The page is joined to the count so
+ * that an empty page still brings the total (one row of NULLs). Ties on
+ * created_at are broken by id so that pages never repeat or skip a row; the
+ * columns are qualified because a bare created_at would mean the formatted
+ * output column, computed for every match and sorted without the index.
  */
-function listStatements(byStatus: boolean, byProduct: boolean): ListStatements {
+function listStatement(byStatus: boolean, byProduct: boolean): string {
   const conditions: string[] = [];
   let n = 0;
   if (byStatus) conditions.push(`status = $${++n}`);
   if (byProduct) conditions.push(`products @> $${++n}::jsonb`);
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return {
-    // Qualified: a bare created_at would mean the formatted output column, a
-    // text computed for every matching row and sorted without the index.
-    page: `SELECT ${COLUMNS} FROM candidates${where} ORDER BY candidates.created_at DESC, candidates.id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
-    count: `SELECT count(*)::int AS total FROM candidates${where}`,
-  };
+  return `SELECT matching.total, page.* FROM (SELECT count(*)::int AS total FROM candidates${where}) AS matching
+  LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM candidates${where}
+    ORDER BY candidates.created_at DESC, candidates.id DESC LIMIT $${n + 1} OFFSET $${n + 2}) AS page ON true`;
 }
 
-const LIST: ListStatements[] = [
-  listStatements(false, false),
-  listStatements(true, false),
-  listStatements(false, true),
-  listStatements(true, true),
-];
+const LIST = [listStatement(false, false), listStatement(true, false), listStatement(false, true), listStatement(true, true)];
 
 /** The hot statements as sent, so the bench can give pgbench exactly the same SQL. */
 export const STATEMENTS = {
   insert: INSERT,
   byId: BY_ID,
-  list: (byStatus: boolean, byProduct: boolean): ListStatements => LIST[(byStatus ? 1 : 0) + (byProduct ? 2 : 0)] as ListStatements,
+  list: (byStatus: boolean, byProduct: boolean): string => LIST[(byStatus ? 1 : 0) + (byProduct ? 2 : 0)] as string,
 } as const;
 
 /** Writes that settle a decision, run inside the decision's hold. */
@@ -134,12 +125,11 @@ export class CandidateRepository {
     const params: Param[] = [];
     if (f.status !== undefined) params.push(f.status);
     if (f.product !== undefined) params.push([f.product]);
-    const sql = STATEMENTS.list(f.status !== undefined, f.product !== undefined);
-    const [candidates, counted] = await Promise.all([
-      this.run(sql.page, [...params, f.limit, f.offset]),
-      this.run<{ total: number }>(sql.count, params),
-    ]);
-    return { candidates, total: counted[0]?.total ?? 0 };
+    params.push(f.limit, f.offset);
+    // Each row also carries `total`, which the response schema leaves out.
+    const rows = await this.run<Candidate & { total: number }>(STATEMENTS.list(f.status !== undefined, f.product !== undefined), params);
+    const first = rows[0];
+    return { candidates: first && first.candidate_id !== null ? rows : [], total: first?.total ?? 0 };
   }
 
   /**
