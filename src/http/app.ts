@@ -40,8 +40,9 @@ function stripPrefix(req: IncomingMessage): string {
   const url = req.url ?? '/';
   if (!url.startsWith(PREFIX)) return url;
   const rest = url.slice(PREFIX.length);
-  if (rest === '') return '/';
-  return rest.startsWith('/') || rest.startsWith('?') ? (rest.startsWith('?') ? `/${rest}` : rest) : url;
+  if (rest === '' || rest.startsWith('?')) return `/${rest}`;
+  // `/api/providersx` is another path, not the prefix.
+  return rest.startsWith('/') ? rest : url;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
