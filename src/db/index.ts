@@ -52,6 +52,10 @@ async function openServer(target: Extract<DatabaseTarget, { kind: 'server' }>, o
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeout ?? 10,
     fetch_types: opts.fetchTypes ?? true,
+    // The columns are `timestamp without time zone` filled by CURRENT_TIMESTAMP,
+    // which follows the session's zone: pin it so stored times are UTC, as the
+    // contract says, whatever the server's default.
+    connection: { TimeZone: 'UTC' },
     onnotice: () => {},
   });
   const where = target.display.replace(/^postgres:\/\/([^@]*@)?/, '');
