@@ -6,7 +6,7 @@ import { SERVER_ADMIN_URL } from './databases.js';
  * Builds dist/ when stale (CLI and service tests run the compiled program, as
  * users do) and says once, up front, whether the server half of the suite runs.
  */
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<(() => void) | void> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' });
   if (process.env.TEST_ENGINES === 'pglite') {
     console.log('[engines] PGlite only (TEST_ENGINES=pglite): server half skipped');
@@ -18,10 +18,12 @@ export default async function setup(): Promise<void> {
     console.log(`[engines] PGlite and PostgreSQL ${row?.v} at ${SERVER_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')}`);
   } catch {
     if (process.env.REQUIRE_PG_SERVER === '1') throw new Error(`REQUIRE_PG_SERVER=1 but no PostgreSQL server answers at ${SERVER_ADMIN_URL}`);
-    console.log(
+    const line =
       `[engines] no PostgreSQL server at ${SERVER_ADMIN_URL}: the server half was SKIPPED; ` +
-        'start one or set TEST_DATABASE_URL to run it',
-    );
+      'start one or set TEST_DATABASE_URL to run it';
+    console.log(line);
+    // Said again after the results, where a reader of the summary looks.
+    return () => console.log(line);
   } finally {
     await sql.end({ timeout: 0 }).catch(() => {});
   }
