@@ -39,7 +39,9 @@ await build({
   allowOverwrite: true,
   bundle: true,
   // PGlite ships WebAssembly beside its code; esbuild is only needed on a compile-cache miss.
-  external: ['@electric-sql/pglite', 'esbuild', 'commander'],
+  external: ['@electric-sql/pglite', 'esbuild'],
+  // commander is CommonJS and requires Node's built-ins; an ESM bundle has no `require` of its own.
+  banner: { js: "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);" },
 });
 writeFileSync(join(next, '.build-stamp'), String(Date.now()));
 const old = join(root, `dist.old-${process.pid}`);
