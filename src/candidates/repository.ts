@@ -1,6 +1,17 @@
+import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { Database, Queryable } from '../db/index.js';
+import { candidates } from '../model/index.js';
 import { ConcurrentModificationError, DuplicateEmailError } from './errors.js';
 import type { Candidate, CandidateFilter, CandidatePage, NewCandidate } from './types.js';
+
+// Every table, column and constraint name comes from the Drizzle model, the
+// one source of truth for the schema: renaming or dropping a column there
+// changes or breaks these statements at compile time. The statements stay
+// SQL text because they are the hot path, prepared once and sent by the driver.
+const model = getTableConfig(candidates);
+const T = model.name;
+const col = (key: keyof typeof candidates.$inferSelect): string => candidates[key].name;
+const EMAIL_UNIQUE = model.uniqueConstraints.find((u) => u.columns.some((c) => c.name === col('contactEmail')))?.getName();
 
 // Timestamps leave the database as text, in the form the Python service
 // printed (ISO 8601, fraction without trailing zeros, none when zero): a JS
@@ -8,15 +19,15 @@ import type { Candidate, CandidateFilter, CandidatePage, NewCandidate } from './
 const iso = (column: string): string =>
   `rtrim(rtrim(to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') AS ${column}`;
 
-const COLUMNS = `id AS candidate_id, status, company_name, contact_email, phone,
-  coalesce(products, '[]'::jsonb) AS products, truck_count, capacity_tons_per_day, location,
-  ${iso('created_at')}, ${iso('updated_at')}, provider_id, version, rejection_reason`;
+const COLUMNS = `${col('id')} AS candidate_id, ${col('status')}, ${col('companyName')}, ${col('contactEmail')}, ${col('phone')},
+  coalesce(${col('products')}, '[]'::jsonb) AS ${col('products')}, ${col('truckCount')}, ${col('capacityTonsPerDay')}, ${col('location')},
+  ${iso(col('createdAt'))}, ${iso(col('updatedAt'))}, ${col('providerId')}, ${col('version')}, ${col('rejectionReason')}`;
 
-const INSERT = `INSERT INTO candidates
-  (company_name, contact_email, phone, products, truck_count, capacity_tons_per_day, location)
+const INSERT = `INSERT INTO ${T}
+  (${col('companyName')}, ${col('contactEmail')}, ${col('phone')}, ${col('products')}, ${col('truckCount')}, ${col('capacityTonsPerDay')}, ${col('location')})
   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) RETURNING ${COLUMNS}`;
 
-const BY_ID = `SELECT ${COLUMNS} FROM candidates WHERE id = $1`;
+const BY_ID = `SELECT ${COLUMNS} FROM ${T} WHERE ${col('id')} = $1`;
 
 // NOWAIT: a second decider is told at once that the candidate is busy instead
 // of queueing behind a billing call that may take many seconds.
@@ -24,10 +35,11 @@ const BY_ID_LOCKED = `${BY_ID} FOR UPDATE NOWAIT`;
 
 // The version check is in the statement that writes; the 001 trigger bumps
 // `version` and `updated_at`, so neither is set here.
-const APPROVE = `UPDATE candidates SET status = 'approved', provider_id = $3
-  WHERE id = $1 AND version = $2 AND status = 'pending' RETURNING ${COLUMNS}`;
-const REJECT = `UPDATE candidates SET status = 'rejected', rejection_reason = $3
-  WHERE id = $1 AND version = $2 AND status = 'pending' RETURNING ${COLUMNS}`;
+const decided = (status: 'approved' | 'rejected', column: string): string =>
+  `UPDATE ${T} SET ${col('status')} = '${status}', ${column} = $3
+  WHERE ${col('id')} = $1 AND ${col('version')} = $2 AND ${col('status')} = 'pending' RETURNING ${COLUMNS}`;
+const APPROVE = decided('approved', col('providerId'));
+const REJECT = decided('rejected', col('rejectionReason'));
 
 // Lists go to jsonb parameters as they are: both drivers serialise them as JSON.
 type Param = string | number | null | string[];
@@ -45,12 +57,12 @@ type Param = string | number | null | string[];
 function listStatement(byStatus: boolean, byProduct: boolean): string {
   const conditions: string[] = [];
   let n = 0;
-  if (byStatus) conditions.push(`status = $${++n}`);
-  if (byProduct) conditions.push(`products @> $${++n}::jsonb`);
+  if (byStatus) conditions.push(`${col('status')} = $${++n}`);
+  if (byProduct) conditions.push(`${col('products')} @> $${++n}::jsonb`);
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return `SELECT matching.total, page.* FROM (SELECT count(*)::int AS total FROM candidates${where}) AS matching
-  LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM candidates${where}
-    ORDER BY candidates.created_at DESC, candidates.id DESC LIMIT $${n + 1} OFFSET $${n + 2}) AS page ON true`;
+  return `SELECT matching.total, page.* FROM (SELECT count(*)::int AS total FROM ${T}${where}) AS matching
+  LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM ${T}${where}
+    ORDER BY ${T}.${col('createdAt')} DESC, ${T}.${col('id')} DESC LIMIT $${n + 1} OFFSET $${n + 2}) AS page ON true`;
 }
 
 const LIST = [listStatement(false, false), listStatement(true, false), listStatement(false, true), listStatement(true, true)];
@@ -109,7 +121,7 @@ export class CandidateRepository {
       const { code, constraint } = pgError(e);
       // Also what two racing registrations of one address end in: the loser's
       // INSERT meets the unique constraint.
-      if (code === '23505' && (constraint === undefined || constraint === 'candidates_contact_email_key')) {
+      if (code === '23505' && (constraint === undefined || constraint === EMAIL_UNIQUE)) {
         throw new DuplicateEmailError();
       }
       throw e;
