@@ -6,7 +6,7 @@
 // no source is newer than the last build. The new tree is built aside and
 // swapped in, so a process starting meanwhile never sees a half-built dist/.
 import { build } from 'esbuild';
-import { readdirSync, statSync, existsSync, writeFileSync, rmSync, renameSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,7 +30,12 @@ if (process.argv.includes('--if-stale') && existsSync(stamp)) {
 }
 const started = Date.now();
 const next = join(root, `dist.next-${process.pid}`);
-const common = { format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+// PACKAGE_VERSION (declared in src/build-constants.d.ts) is inlined, so --version reads no file.
+const common = {
+  format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning',
+  define: { PACKAGE_VERSION: JSON.stringify(version) },
+};
 await build({ ...common, entryPoints: files, outdir: join(next, 'src'), outbase: join(root, 'src') });
 await build({
   ...common,

@@ -1,13 +1,35 @@
-import type { Operations, RevisionModule } from '../../src/migrate/index.js';
+import type { FunctionDef, Operations, RevisionModule, TriggerDef } from '../../src/migrate/index.js';
 
-const UPDATED_AT_FUNCTION = `
-  CREATE OR REPLACE FUNCTION update_candidates_updated_at()
-  RETURNS TRIGGER AS $$
-  BEGIN
-      NEW.updated_at = CURRENT_TIMESTAMP;
-      RETURN NEW;
-  END;
-  $$ language 'plpgsql'`;
+const row = { table: 'candidates', timing: 'BEFORE', events: ['UPDATE'], forEach: 'ROW' } as const;
+
+const METADATA_FUNCTION: FunctionDef = {
+  name: 'update_candidates_metadata',
+  returns: 'TRIGGER',
+  language: 'plpgsql',
+  body: `
+BEGIN
+    NEW.updated_at = CURRENT_TIMESTAMP;
+    NEW.version = OLD.version + 1;
+    RETURN NEW;
+END;
+`,
+};
+
+/** As 000 wrote it: a revision records the schema of its time, so it keeps its own copy. */
+const UPDATED_AT_FUNCTION: FunctionDef = {
+  name: 'update_candidates_updated_at',
+  returns: 'TRIGGER',
+  language: 'plpgsql',
+  body: `
+BEGIN
+    NEW.updated_at = CURRENT_TIMESTAMP;
+    RETURN NEW;
+END;
+`,
+};
+
+const METADATA_TRIGGER: TriggerDef = { name: 'update_candidates_metadata', ...row, function: 'update_candidates_metadata' };
+const UPDATED_AT_TRIGGER: TriggerDef = { name: 'update_candidates_updated_at', ...row, function: 'update_candidates_updated_at' };
 
 /**
  * A version column that the trigger increments on every update, for
@@ -30,33 +52,17 @@ export default {
       'version',
       'Optimistic locking version - increments on each update to prevent race conditions',
     );
-    await op.execute(`
-      CREATE OR REPLACE FUNCTION update_candidates_metadata()
-      RETURNS TRIGGER AS $$
-      BEGIN
-          NEW.updated_at = CURRENT_TIMESTAMP;
-          NEW.version = OLD.version + 1;
-          RETURN NEW;
-      END;
-      $$ language 'plpgsql'`);
-    await op.execute('DROP TRIGGER IF EXISTS update_candidates_updated_at ON candidates');
-    await op.execute(`
-      CREATE TRIGGER update_candidates_metadata
-      BEFORE UPDATE ON candidates
-      FOR EACH ROW
-      EXECUTE FUNCTION update_candidates_metadata()`);
+    await op.createFunction(METADATA_FUNCTION);
+    await op.dropTrigger('update_candidates_updated_at', 'candidates', { ifExists: true, restore: UPDATED_AT_TRIGGER });
+    await op.createTrigger(METADATA_TRIGGER);
   },
 
   async downgrade(op: Operations) {
-    await op.execute(UPDATED_AT_FUNCTION);
-    await op.execute('DROP TRIGGER IF EXISTS update_candidates_metadata ON candidates');
-    await op.execute(`
-      CREATE TRIGGER update_candidates_updated_at
-      BEFORE UPDATE ON candidates
-      FOR EACH ROW
-      EXECUTE FUNCTION update_candidates_updated_at()`);
-    await op.execute('DROP FUNCTION IF EXISTS update_candidates_metadata()');
+    await op.createFunction(UPDATED_AT_FUNCTION);
+    await op.dropTrigger('update_candidates_metadata', 'candidates', { ifExists: true, restore: METADATA_TRIGGER });
+    await op.createTrigger(UPDATED_AT_TRIGGER);
+    await op.dropFunction('update_candidates_metadata', { ifExists: true, restore: METADATA_FUNCTION });
     await op.dropIndex('idx_candidates_version');
-    await op.dropColumn('candidates', 'version');
+    await op.dropColumn('candidates', 'version', { restore: { type: 'INTEGER', default: "'1'", nullable: false } });
   },
 } satisfies RevisionModule;

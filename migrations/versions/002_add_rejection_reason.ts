@@ -1,5 +1,7 @@
 import type { Operations, RevisionModule } from '../../src/migrate/index.js';
 
+const REASON = { type: 'TEXT' } as const;
+
 /** A nullable reason an admin may give when rejecting a candidate. */
 export default {
   revision: '002_add_rejection_reason',
@@ -9,7 +11,7 @@ export default {
   description: 'Adds the rejection_reason column to store optional explanations when a candidate is rejected.',
 
   async upgrade(op: Operations) {
-    await op.addColumn('candidates', 'rejection_reason', { type: 'TEXT' });
+    await op.addColumn('candidates', 'rejection_reason', REASON);
     await op.setColumnComment(
       'candidates',
       'rejection_reason',
@@ -27,6 +29,6 @@ export default {
         op.warn(`dropping candidates.rejection_reason discards ${row.n} non-null value${row.n === 1 ? '' : 's'}`);
       }
     }
-    await op.dropColumn('candidates', 'rejection_reason');
+    await op.dropColumn('candidates', 'rejection_reason', { restore: REASON });
   },
 } satisfies RevisionModule;

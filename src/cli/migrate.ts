@@ -18,6 +18,11 @@ const code = await runCli(process.argv.slice(2), {
   versionsDir: VERSIONS_DIR,
   typesImport: '../../src/migrate/index.js',
   name: 'migrate',
+  invocation: 'npm run migrate --',
+  version: PACKAGE_VERSION,
+  databaseHelp:
+    'Database: DATABASE_URL names a PostgreSQL server (postgres://, postgresql:// or postgresql+asyncpg://);\n' +
+    'unset, the embedded database in DATA_DIR (default ./.data/pglite). A .env file in the working directory is read too.',
   // Loaded on first use: commands that never touch the database (heads,
   // history, show, revision, --sql, --help) skip the config and driver modules.
   connect: async () => {

@@ -24,23 +24,58 @@ export class ResolutionError extends MigrateError {
   override readonly name = 'ResolutionError';
 }
 
-/** A revision's upgrade or downgrade failed; its transaction was rolled back. */
-export class StepError extends MigrateError {
-  override readonly name = 'StepError';
-  constructor(
-    readonly revision: string,
-    readonly direction: 'upgrade' | 'downgrade',
-    readonly statement: string | undefined,
-    override readonly cause: unknown,
-  ) {
-    const what = statement ? ` at: ${oneLine(statement, 160)}` : '';
-    super(`${direction} of ${revision} failed and was rolled back${what}: ${oneLine(errorText(cause), 300)}`);
-  }
-}
-
 /** The database is not in a state the command can work from (e.g. unknown revision stamped). */
 export class StateError extends MigrateError {
   override readonly name = 'StateError';
+}
+
+/** A version-table write did not change the row it had to: someone else moved the table. */
+export class VersionTableError extends StateError {}
+
+/** Another migration held the advisory lock for longer than the run was allowed to wait. */
+export class LockWaitError extends MigrateError {
+  override readonly name = 'LockWaitError';
+}
+
+export interface StepFailure {
+  revision: string;
+  direction: 'upgrade' | 'downgrade';
+  /** The statement that failed, when one did (rather than the revision's own code). */
+  statement: string | undefined;
+  cause: unknown;
+  /** False for a revision that runs outside a transaction: what it did before failing stays. */
+  rolledBack: boolean;
+  /** Steps that had committed before the failure (Alembic's `<from> -> <to>` wording). */
+  committed: readonly string[];
+  /** Steps done in the same transaction as the failing one, undone with it. */
+  undone: readonly string[];
+}
+
+/** A revision's upgrade or downgrade failed; the message says what committed and what was undone. */
+export class StepError extends MigrateError implements StepFailure {
+  override readonly name = 'StepError';
+  readonly revision: string;
+  readonly direction: 'upgrade' | 'downgrade';
+  readonly statement: string | undefined;
+  override readonly cause: unknown;
+  readonly rolledBack: boolean;
+  readonly committed: readonly string[];
+  readonly undone: readonly string[];
+
+  constructor(f: StepFailure) {
+    const at = f.statement ? ` at: ${oneLine(f.statement, 160)}` : '';
+    const outcome = f.rolledBack ? 'failed and was rolled back' : 'failed (outside a transaction: what it did before the failure stays)';
+    const undone = f.undone.length ? `; rolled back with it: ${f.undone.join(', ')}` : '';
+    const committed = f.committed.length ? `; committed before it: ${f.committed.join(', ')}` : '; nothing had committed';
+    super(`${f.direction} of ${f.revision} ${outcome}${at}: ${oneLine(errorText(f.cause), 300)}${undone}${committed}`);
+    this.revision = f.revision;
+    this.direction = f.direction;
+    this.statement = f.statement;
+    this.cause = f.cause;
+    this.rolledBack = f.rolledBack;
+    this.committed = f.committed;
+    this.undone = f.undone;
+  }
 }
 
 export function oneLine(text: string, max: number): string {

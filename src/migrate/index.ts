@@ -1,15 +1,22 @@
 /**
  * An Alembic-grade migration engine for PostgreSQL. It knows nothing of the
- * application: give it a versions folder and an SqlClient.
+ * application: give it a versions folder and an SqlClient. See README.md.
  */
 export * from './errors.js';
-export type { Operations, OperationSink } from './ops/operations.js';
-export type { ColumnSpec, IndexOptions } from './ops/render.js';
+export * from './ops/types.js';
+export { createOperations, recordingSink, OfflineQueryError, type Operations, type OperationSink } from './ops/operations.js';
+export { renderOp, columnDefinition, constraintDefinition } from './ops/render.js';
+export { reverseOp, reverseOps, IrreversibleError } from './ops/reverse.js';
+export { inspectOp, describeObject, type OpInfo, type ObjectRef, type DataLoss } from './ops/inspect.js';
+export { ident, qualified, literal } from './ops/ident.js';
 export { RevisionMap, type RevisionInfo } from './revisions/map.js';
 export { resolveTarget, resolveRange, type Heads } from './revisions/targets.js';
 export { upgradePlan, downgradePlan, type Step } from './revisions/plan.js';
 export { loadScriptDirectory, type RevisionModule, type Script, type ScriptDirectory } from './script/loader.js';
-export type { SqlClient, SqlSession } from './runtime/client.js';
-export { Migrator, describeStep, type MigrationEvent, type StepResult } from './runtime/migrator.js';
-export { VERSION_TABLE } from './runtime/version-table.js';
-export { renderSql } from './runtime/offline.js';
+export type { SqlClient, SqlSession, Clock } from './runtime/client.js';
+export { Migrator, describeStep, type MigrationEvent, type MigratorOptions, type StepResult } from './runtime/migrator.js';
+export { resolvePolicy, lockKeyFor, type RunPolicy } from './runtime/policy.js';
+export { VersionTable, DEFAULT_VERSION_TABLE, type VersionTableName } from './runtime/version-table.js';
+export { renderSql, recordStep } from './runtime/offline.js';
+export * as commands from './commands/index.js';
+export { CommandContext, type Connection, type MigrateConfig } from './commands/context.js';

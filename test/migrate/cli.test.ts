@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { migrate, oneLineError, ROOT, type Run } from '../support/cli.js';
 import { SERVER_ADMIN_URL, testEngines, type TestDatabase } from '../support/databases.js';
@@ -29,12 +29,20 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     tdb = await engine.create();
     env = tdb.url ? { DATABASE_URL: tdb.url } : { DATA_DIR: join(work, 'pgdata') };
   });
+  // Each test starts at head, whatever ran before it (or alone, with -t).
+  beforeEach(() => {
+    const up = run('upgrade', 'head');
+    if (up.code === 0) return;
+    const purged = run('stamp', '--purge', 'head');
+    if (purged.code !== 0) throw new Error(up.stderr + purged.stderr);
+  });
   afterAll(async () => {
     await tdb.drop();
     rmSync(work, { recursive: true, force: true });
   });
 
   it('upgrades step by step, printing revision, message and time', () => {
+    expect(run('downgrade', 'base').code).toBe(0);
     const r = run('upgrade', 'head');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/upgrade <base> -> 000_initial_schema, Initial schema for candidates table \.\.\. \d+ ms/);
@@ -71,7 +79,7 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     for (const cmd of ['upgrade', 'downgrade', 'current', 'history', 'heads', 'branches', 'show', 'stamp', 'revision']) {
       const h = run(cmd, '--help');
       expect(h.code, cmd).toBe(0);
-      expect(h.stdout, cmd).toMatch(/Examples?:\n\s+\$ migrate /);
+      expect(h.stdout, cmd).toMatch(/Examples?:\n\s+\$ npm run migrate -- /);
     }
   });
 
@@ -162,7 +170,10 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     const db = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
     await db.exec(`UPDATE alembic_version SET version_num = 'deadbeef0000'`);
     await db.close();
-    expect(current()).toBe('deadbeef0000 (unknown: no script defines it)');
+    const unknown = run('current');
+    expect(unknown.stdout.trim()).toBe('deadbeef0000 (unknown: no script defines it)');
+    expect(unknown.code).toBe(1);
+    expect(oneLineError(unknown)).toMatch(/revision deadbeef0000, which no script .* defines; .*stamp --purge/);
     const refused = run('upgrade', 'head');
     expect(refused.code).toBe(1);
     expect(oneLineError(refused)).toMatch(/revision deadbeef0000, which no script .* defines; .*stamp --purge/);
@@ -171,11 +182,39 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     expect(current()).toBe(`${HEAD} (head)`);
   });
 
+  it('never says ok when it is not: wrong-way relative steps, --sql ranges that need the database, empty ranges', () => {
+    const refusals: [string[], number, RegExp][] = [
+      [['upgrade', '-1'], 1, /'upgrade -1' would move down: use 'downgrade -1'/],
+      [['downgrade', '+1'], 1, /'downgrade \+1' would move up: use 'upgrade \+1'/],
+      [['upgrade', '+1'], 1, /'\+1' goes past the top/],
+      [['upgrade', '001'], 1, /001_add_version_column is below the current revision \(002_add_rejection_reason\): not an upgrade target; use downgrade/],
+      [['upgrade', '--sql', 'current:head'], 2, /'current' is relative to the database's current revision, which --sql does not read/],
+      [['upgrade', '--sql', '+1'], 2, /'\+1' is relative to the database's current revision/],
+      [['upgrade', '--sql', 'head:base'], 1, /upgrade --sql head:base: the range holds no upgrade step \(did you mean 'downgrade --sql head:base'\?\)/],
+      [['downgrade', '--sql', 'base:head'], 1, /cannot downgrade to 002_add_rejection_reason: it is not applied/],
+    ];
+    for (const [args, code, message] of refusals) {
+      const r = run(...args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(oneLineError(r)).toMatch(message);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+    expect(current()).toBe(`${HEAD} (head)`);
+  });
+
+  it('prints its version', () => {
+    const r = run('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
   it('renders SQL offline without a database', () => {
     const r = migrate(['upgrade', '--sql', 'base:head'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/CREATE TABLE candidates/);
-    expect(r.stdout).toMatch(/UPDATE alembic_version SET version_num = '002_add_rejection_reason' WHERE version_num = '001_add_version_column';\nCOMMIT;/);
+    expect(r.stdout).toMatch(/UPDATE public\.alembic_version SET version_num = '002_add_rejection_reason' WHERE version_num = '001_add_version_column';\nCOMMIT;/);
+    expect(r.stdout.match(/^BEGIN;$/gm)).toHaveLength(3);
+    expect(r.stdout.match(/^COMMIT;$/gm)).toHaveLength(3);
     const down = migrate(['downgrade', '--sql', 'head:001'], {});
     expect(down.stdout).toMatch(/-- WARNING: dropping candidates.rejection_reason/);
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
-import { commentOnColumn } from '../../src/migrate/ops/render.js';
+import { renderOp } from '../../src/migrate/ops/render.js';
 import { migratorFor } from '../../src/migrations.js';
 import { candidateColumnComments, candidates } from '../../src/model/index.js';
 import { catalog } from '../support/catalog.js';
@@ -98,7 +98,7 @@ describe.each(engines)('migrations on $name', (engine) => {
     const ddl = await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ candidates }));
     for (const statement of ddl) await fromModel.exec(statement);
     for (const [column, text] of Object.entries(candidateColumnComments)) {
-      await fromModel.exec(commentOnColumn('candidates', column, text));
+      await fromModel.exec(renderOp({ op: 'setComment', on: { table: 'candidates', column }, comment: text }));
     }
     const only = { tables: ['candidates'] };
     const a = await catalog(migrated, only);

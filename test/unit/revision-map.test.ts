@@ -74,8 +74,11 @@ describe('plans', () => {
     ]);
   });
 
-  it('is empty when the target is already reached', () => {
-    expect(upgradePlan(linear, ['002_add_rejection_reason'], ['001_add_version_column'])).toEqual([]);
+  it('is empty when the target is reached, and refuses a target below it (as Alembic does)', () => {
+    expect(upgradePlan(linear, ['002_add_rejection_reason'], ['002_add_rejection_reason'])).toEqual([]);
+    expect(() => upgradePlan(linear, ['002_add_rejection_reason'], ['001_add_version_column'])).toThrow(
+      /001_add_version_column is below the current revision \(002_add_rejection_reason\): not an upgrade target; use downgrade/,
+    );
   });
 
   it('downgrades in reverse and refuses a target that is not applied', () => {

@@ -1,78 +1,127 @@
+import { dollarQuoted, ident, literal, qualified } from './ident.js';
+import type { ColumnDef, ColumnSpec, CommentTarget, Constraint, FunctionDef, IndexDef, IndexKey, Op, OpKind, OpOf, TriggerDef } from './types.js';
+
 /**
- * SQL text for the operations a revision asks for. Pure string work, shared
- * by the online executor and the offline (--sql) renderer so both say the
- * same thing.
+ * SQL text for each operation: pure string work, the one renderer behind
+ * online execution and offline `--sql`, so both say the same thing.
  */
 
-const SIMPLE = /^[a-z_][a-z0-9_$]*$/;
-const RESERVED = new Set([
-  'all', 'and', 'any', 'array', 'as', 'asc', 'both', 'case', 'cast', 'check', 'collate', 'column', 'constraint',
-  'create', 'default', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'for', 'foreign', 'from',
-  'grant', 'group', 'having', 'in', 'into', 'is', 'join', 'leading', 'limit', 'not', 'null', 'offset', 'on',
-  'only', 'or', 'order', 'primary', 'references', 'select', 'table', 'then', 'to', 'true', 'union', 'unique',
-  'user', 'using', 'when', 'where', 'with',
-]);
+const list = (names: readonly string[]): string => names.map(ident).join(', ');
 
-export function ident(name: string): string {
-  return SIMPLE.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
+export function columnDefinition(c: ColumnDef): string {
+  return [ident(c.name), columnTail(c)].join(' ');
 }
 
-/** `schema.table` or `table`, each part quoted as needed. */
-export function qualified(name: string): string {
-  return name.split('.').map(ident).join('.');
+function columnTail(c: ColumnSpec): string {
+  return [c.type, c.default !== undefined && `DEFAULT ${c.default}`, c.nullable === false && 'NOT NULL'].filter(Boolean).join(' ');
 }
 
-export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+export function constraintDefinition(c: Constraint): string {
+  const named = c.name ? `CONSTRAINT ${ident(c.name)} ` : '';
+  switch (c.kind) {
+    case 'primaryKey':
+      return `${named}PRIMARY KEY (${list(c.columns)})`;
+    case 'unique':
+      return `${named}UNIQUE (${list(c.columns)})`;
+    case 'check':
+      return `${named}CHECK (${c.expression})${c.notValid ? ' NOT VALID' : ''}`;
+    case 'foreignKey':
+      return [
+        `${named}FOREIGN KEY (${list(c.columns)}) REFERENCES ${qualified(c.references.table)} (${list(c.references.columns)})`,
+        c.onUpdate && `ON UPDATE ${c.onUpdate}`,
+        c.onDelete && `ON DELETE ${c.onDelete}`,
+        c.notValid && 'NOT VALID',
+      ]
+        .filter(Boolean)
+        .join(' ');
+  }
 }
 
-export interface ColumnSpec {
-  /** SQL type as written, e.g. `integer`, `varchar(255)`, `text`. */
-  type: string;
-  nullable?: boolean;
-  /** SQL expression, e.g. `'1'`, `CURRENT_TIMESTAMP`. */
-  default?: string;
+function indexKey(k: IndexKey): string {
+  if (typeof k === 'string') return ident(k);
+  if ('expression' in k) return `(${k.expression})`;
+  return [ident(k.column), k.opclass, k.order, k.nulls && `NULLS ${k.nulls}`].filter(Boolean).join(' ');
 }
 
-export function addColumn(table: string, column: string, spec: ColumnSpec): string {
-  const parts = [`ALTER TABLE ${qualified(table)} ADD COLUMN ${ident(column)} ${spec.type}`];
-  if (spec.default !== undefined) parts.push(`DEFAULT ${spec.default}`);
-  if (spec.nullable === false) parts.push('NOT NULL');
-  return parts.join(' ');
-}
-
-export function dropColumn(table: string, column: string): string {
-  return `ALTER TABLE ${qualified(table)} DROP COLUMN ${ident(column)}`;
-}
-
-export interface IndexOptions {
-  unique?: boolean;
-  using?: string;
-  concurrently?: boolean;
-  ifNotExists?: boolean;
-}
-
-export function createIndex(name: string, table: string, columns: readonly string[], o: IndexOptions = {}): string {
+function createIndex(o: IndexDef): string {
   return [
     'CREATE',
     o.unique && 'UNIQUE',
     'INDEX',
     o.concurrently && 'CONCURRENTLY',
     o.ifNotExists && 'IF NOT EXISTS',
-    ident(name),
+    ident(o.name),
     'ON',
-    qualified(table),
+    qualified(o.table),
     o.using && `USING ${o.using}`,
-    `(${columns.map(ident).join(', ')})`,
+    `(${o.columns.map(indexKey).join(', ')})`,
+    o.where && `WHERE ${o.where}`,
   ]
     .filter(Boolean)
     .join(' ');
 }
 
-export function dropIndex(name: string, o: { concurrently?: boolean; ifExists?: boolean } = {}): string {
-  return `DROP INDEX ${o.concurrently ? 'CONCURRENTLY ' : ''}${o.ifExists ? 'IF EXISTS ' : ''}${qualified(name)}`;
+function commentTarget(on: CommentTarget): string {
+  return on.column === undefined ? `TABLE ${qualified(on.table)}` : `COLUMN ${qualified(on.table)}.${ident(on.column)}`;
 }
 
-export function commentOnColumn(table: string, column: string, comment: string | null): string {
-  return `COMMENT ON COLUMN ${qualified(table)}.${ident(column)} IS ${comment === null ? 'NULL' : literal(comment)}`;
+function createFunction(f: FunctionDef): string {
+  return (
+    `CREATE ${f.replace === false ? '' : 'OR REPLACE '}FUNCTION ${qualified(f.name)}(${f.args ?? ''})\n` +
+    `RETURNS ${f.returns} AS ${dollarQuoted(f.body)} LANGUAGE ${f.language}`
+  );
+}
+
+function createTrigger(t: TriggerDef): string {
+  return [
+    `CREATE TRIGGER ${ident(t.name)}`,
+    `${t.timing} ${t.events.join(' OR ')} ON ${qualified(t.table)}`,
+    `FOR EACH ${t.forEach}`,
+    t.when && `WHEN (${t.when})`,
+    `EXECUTE FUNCTION ${qualified(t.function)}()`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+const alter = (table: string): string => `ALTER TABLE ${qualified(table)}`;
+const ifExists = (yes: boolean | undefined): string => (yes ? 'IF EXISTS ' : '');
+
+type Renderers = { [K in OpKind]: (o: OpOf<K>) => string };
+
+const RENDER: Renderers = {
+  createTable: (o) =>
+    `CREATE TABLE ${o.ifNotExists ? 'IF NOT EXISTS ' : ''}${qualified(o.table)} (\n` +
+    [...o.columns.map(columnDefinition), ...(o.constraints ?? []).map(constraintDefinition)].map((l) => `  ${l}`).join(',\n') +
+    '\n)',
+  dropTable: (o) => `DROP TABLE ${ifExists(o.ifExists)}${qualified(o.table)}${o.cascade ? ' CASCADE' : ''}`,
+  renameTable: (o) => `${alter(o.table)} RENAME TO ${ident(o.to)}`,
+  addColumn: (o) => `${alter(o.table)} ADD COLUMN ${o.ifNotExists ? 'IF NOT EXISTS ' : ''}${columnDefinition(o.column)}`,
+  dropColumn: (o) => `${alter(o.table)} DROP COLUMN ${ifExists(o.ifExists)}${ident(o.column)}`,
+  alterColumn: (o) => {
+    const col = `ALTER COLUMN ${ident(o.column)}`;
+    const parts: string[] = [];
+    if (o.set.type !== undefined) parts.push(`${col} TYPE ${o.set.type}${o.set.using ? ` USING ${o.set.using}` : ''}`);
+    if (o.set.nullable !== undefined) parts.push(`${col} ${o.set.nullable ? 'DROP' : 'SET'} NOT NULL`);
+    if (o.set.default !== undefined) parts.push(o.set.default === null ? `${col} DROP DEFAULT` : `${col} SET DEFAULT ${o.set.default}`);
+    return `${alter(o.table)} ${parts.join(', ')}`;
+  },
+  renameColumn: (o) => `${alter(o.table)} RENAME COLUMN ${ident(o.column)} TO ${ident(o.to)}`,
+  createIndex,
+  dropIndex: (o) => `DROP INDEX ${o.concurrently ? 'CONCURRENTLY ' : ''}${ifExists(o.ifExists)}${qualified(o.name)}`,
+  renameIndex: (o) => `ALTER INDEX ${qualified(o.name)} RENAME TO ${ident(o.to)}`,
+  addConstraint: (o) => `${alter(o.table)} ADD ${constraintDefinition(o.constraint)}`,
+  dropConstraint: (o) => `${alter(o.table)} DROP CONSTRAINT ${ifExists(o.ifExists)}${ident(o.name)}`,
+  renameConstraint: (o) => `${alter(o.table)} RENAME CONSTRAINT ${ident(o.name)} TO ${ident(o.to)}`,
+  setComment: (o) => `COMMENT ON ${commentTarget(o.on)} IS ${o.comment === null ? 'NULL' : literal(o.comment)}`,
+  createFunction,
+  dropFunction: (o) => `DROP FUNCTION ${ifExists(o.ifExists)}${qualified(o.name)}(${o.args ?? ''})`,
+  createTrigger,
+  dropTrigger: (o) => `DROP TRIGGER ${ifExists(o.ifExists)}${ident(o.name)} ON ${qualified(o.table)}`,
+  execute: (o) => o.sql,
+};
+
+/** The one SQL statement (or, for `execute`, the script) an operation sends. */
+export function renderOp(o: Op): string {
+  return (RENDER[o.op] as (x: Op) => string)(o);
 }

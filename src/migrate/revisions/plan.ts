@@ -18,7 +18,15 @@ export function upgradePlan(map: RevisionMap, current: Heads, target: Heads): St
   const applied = map.closure(current);
   const wanted = map.closure(target);
   const missing = [...target].filter((t) => !applied.has(t));
-  if (missing.length === 0) return [];
+  if (missing.length === 0) {
+    const below = target.filter((t) => !current.includes(t));
+    if (below.length > 0) {
+      throw new ResolutionError(
+        `${below.join(', ')} is below the current revision (${current.join(', ')}): not an upgrade target; use downgrade`,
+      );
+    }
+    return [];
+  }
   const todo = new Set([...wanted].filter((id) => !applied.has(id)));
   const steps: Step[] = [];
   for (const revision of map.topo(todo)) {

@@ -11,3 +11,14 @@ export interface SqlSession {
 export interface SqlClient extends SqlSession {
   session<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
 }
+
+/** Time as the runtime sees it; tests replace it so waits cost nothing. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

@@ -1,16 +1,22 @@
-import { errorText, StateError, StepError } from '../errors.js';
+import { errorText, LockWaitError, StateError, StepError } from '../errors.js';
+import { describeObject, inspectOp } from '../ops/inspect.js';
 import { createOperations, type OperationSink } from '../ops/operations.js';
+import { renderOp } from '../ops/render.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveTarget, type Heads } from '../revisions/targets.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
-import type { SqlClient, SqlSession } from './client.js';
-import { CREATE_VERSION_TABLE, readHeads, writeTransition } from './version-table.js';
+import { realClock, type Clock, type SqlClient } from './client.js';
+import { Executor, type ExecutorEvent } from './executor.js';
+import { resolvePolicy, type RunPolicy } from './policy.js';
+import { DEFAULT_VERSION_TABLE, VersionTable, type VersionTableName } from './version-table.js';
 
 export type MigrationEvent =
-  | { type: 'waiting-for-lock' }
+  | { type: 'run-start'; direction: 'upgrade' | 'downgrade'; target: string; database: string }
+  | { type: 'waiting-for-lock'; waitedMs: number; limitMs: number | null }
   | { type: 'step-start'; step: Step; script: Script }
   | { type: 'step-done'; step: Step; script: Script; ms: number }
-  | { type: 'warning'; revision: string; message: string };
+  | { type: 'warning'; revision: string; message: string }
+  | (ExecutorEvent & { revision: string });
 
 export interface StepResult {
   step: Step;
@@ -22,28 +28,39 @@ export interface MigratorOptions {
   client: SqlClient;
   scripts: ScriptDirectory;
   onEvent?: (e: MigrationEvent) => void;
+  policy?: Partial<RunPolicy>;
+  versionTable?: VersionTableName;
+  clock?: Clock;
 }
 
-/**
- * Key of the advisory lock every migrator takes for the whole run, so two
- * deploys (or replicas with MIGRATE_ON_START) never interleave steps.
- */
-const LOCK_KEY = 7_461_532_019;
+/** How often a waiter says it is still waiting for the lock. */
+const WAIT_REPORT_MS = 5_000;
+const LOCK_POLL_MS = 200;
 
 /**
- * The one class that touches a database on the engine's behalf: it reads and
- * writes the version table and runs each step in its own transaction. All
- * decisions (what to run, in which order) come from the pure revision layer.
+ * The one class that touches a database on the engine's behalf: it takes the
+ * advisory lock, reads and writes the version table and runs each step's
+ * operations through one Executor under the run's policy. All decisions
+ * (what to run, in which order) come from the pure revision layer, planned
+ * under the lock.
  */
 export class Migrator {
   private readonly client: SqlClient;
   readonly scripts: ScriptDirectory;
+  readonly policy: RunPolicy;
+  readonly versions: VersionTable;
   private readonly emit: (e: MigrationEvent) => void;
+  private readonly clock: Clock;
+  /** The revision whose code is running, for events raised below it. */
+  private running: string | undefined;
 
   constructor(o: MigratorOptions) {
     this.client = o.client;
     this.scripts = o.scripts;
+    this.versions = new VersionTable(o.versionTable ?? DEFAULT_VERSION_TABLE);
+    this.policy = resolvePolicy(this.versions.table, o.policy);
     this.emit = o.onEvent ?? (() => {});
+    this.clock = o.clock ?? realClock;
   }
 
   /** Head revisions of the scripts. */
@@ -53,17 +70,17 @@ export class Migrator {
 
   /** Revisions recorded in the database's version table ([] = base). */
   current(): Promise<string[]> {
-    return readHeads(this.client);
+    return this.versions.read(this.client);
+  }
+
+  /** Ids recorded in the database that no script defines. */
+  unknown(current: Heads): string[] {
+    return current.filter((id) => !this.scripts.map.has(id));
   }
 
   private checkKnown(current: Heads): void {
-    const unknown = current.filter((id) => !this.scripts.map.has(id));
-    if (unknown.length) {
-      throw new StateError(
-        `the database is at revision ${unknown.join(', ')}, which no script in ${this.scripts.dir} defines; ` +
-          `restore the missing revision file, or 'stamp --purge <rev>' if you know the schema's real state`,
-      );
-    }
+    const unknown = this.unknown(current);
+    if (unknown.length) throw unknownRevisionError(unknown, this.scripts.dir);
   }
 
   /** The steps `upgrade`/`downgrade` would run from `current`, computed without touching anything. */
@@ -84,90 +101,141 @@ export class Migrator {
 
   /** Records `target` as the current revision without running anything. */
   stamp(target: string, o: { purge?: boolean } = {}): Promise<{ from: string[]; to: string[] }> {
-    return this.locked(async (s) => {
-      const from = await readHeads(s);
+    return this.locked(async (x) => {
+      const from = await this.versions.read(x);
       if (!o.purge) this.checkKnown(from);
       const to = [...resolveTarget(this.scripts.map, target, o.purge ? [] : from)];
-      await s.exec('BEGIN');
+      await x.begin();
       try {
-        await s.exec(CREATE_VERSION_TABLE);
-        if (o.purge) {
-          await s.exec('DELETE FROM alembic_version');
-          await writeTransition(s, [], to);
-        } else {
-          await writeTransition(s, from, to);
-        }
-        await s.exec('COMMIT');
+        await x.query(this.versions.createSql);
+        if (o.purge) await x.query(`DELETE FROM ${this.versions.qualified}`);
+        await this.versions.write((t, p) => x.query(t, p), o.purge ? [] : from, to);
+        await x.commit();
       } catch (e) {
-        await s.exec('ROLLBACK').catch(() => {});
+        await x.rollback();
         throw e;
       }
       return { from, to };
     });
   }
 
-  private async run(direction: 'upgrade' | 'downgrade', target: string): Promise<StepResult[]> {
-    return this.locked(async (s) => {
+  private run(direction: 'upgrade' | 'downgrade', target: string): Promise<StepResult[]> {
+    return this.locked(async (x) => {
       // Planned under the lock, from what is recorded now, so a concurrent
       // migrator that finished first is seen and its steps are not re-run.
-      const steps = this.plan(direction, target, await readHeads(s));
-      const results: StepResult[] = [];
-      for (const step of steps) results.push(await this.runStep(s, step));
-      return results;
+      const steps = this.plan(direction, target, await this.versions.read(x));
+      if (steps.length === 0) return [];
+      await x.query(this.versions.createSql);
+      const whole = this.policy.transactionMode === 'whole-run';
+      const committed: StepResult[] = [];
+      let pending: StepResult[] = [];
+      const commit = async (): Promise<void> => {
+        if (x.inTransaction) await x.commit();
+        committed.push(...pending);
+        pending = [];
+      };
+      for (const step of steps) {
+        const script = this.scripts.scripts.get(step.revision)!;
+        try {
+          if (!script.transactional) await commit();
+          else if (!x.inTransaction) await x.begin();
+          pending.push(await this.runStep(x, step, script));
+          if (!whole || !script.transactional) await commit();
+        } catch (e) {
+          const undone = pending.map((r) => this.label(r.step));
+          if (x.inTransaction) await x.rollback();
+          throw new StepError({
+            revision: step.revision,
+            direction: step.direction,
+            statement: x.failedStatement,
+            cause: e,
+            rolledBack: script.transactional,
+            committed: committed.map((r) => this.label(r.step)),
+            undone,
+          });
+        }
+      }
+      await commit();
+      return committed;
     });
   }
 
-  private async locked<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+  private label(step: Step): string {
+    return describeStep(step, this.scripts.scripts.get(step.revision)!.downRevisions);
+  }
+
+  private async locked<T>(fn: (x: Executor) => Promise<T>): Promise<T> {
     return this.client.session(async (s) => {
-      const [got] = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCK_KEY]);
-      if (!got?.ok) {
-        this.emit({ type: 'waiting-for-lock' });
-        await s.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+      const x = new Executor(s, this.policy, this.clock, (e) => this.emit({ ...e, revision: this.running ?? '' }));
+      const key = this.policy.lockKey.toString();
+      const started = this.clock.now();
+      let reported = -Infinity;
+      for (;;) {
+        const [got] = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+        if (got?.ok) break;
+        const waited = this.clock.now() - started;
+        const limit = this.policy.lockWaitMs;
+        if (limit !== null && waited >= limit) {
+          throw new LockWaitError(
+            `gave up after waiting ${(waited / 1000).toFixed(1)} s for the migration lock (advisory lock ${key}): ` +
+              'another migration is still running; try again when it has finished, or allow a longer wait',
+          );
+        }
+        if (waited - reported >= WAIT_REPORT_MS) {
+          reported = waited;
+          this.emit({ type: 'waiting-for-lock', waitedMs: waited, limitMs: limit });
+        }
+        await this.clock.sleep(limit === null ? LOCK_POLL_MS : Math.max(1, Math.min(LOCK_POLL_MS, limit - waited)));
       }
       try {
-        return await fn(s);
+        return await fn(x);
       } finally {
-        await s.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+        await s.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
       }
     });
   }
 
-  private async runStep(s: SqlSession, step: Step): Promise<StepResult> {
-    const script = this.scripts.scripts.get(step.revision)!;
-    const started = performance.now();
+  private async runStep(x: Executor, step: Step, script: Script): Promise<StepResult> {
+    const started = this.clock.now();
     const warnings: string[] = [];
-    let statement: string | undefined;
     const sink: OperationSink = {
       offline: false,
-      execute: async (sql) => {
-        statement = sql;
-        await s.exec(sql);
+      run: async (op) => {
+        if (inspectOp(op).autocommit && x.inTransaction) {
+          const what = inspectOp(op).touches.map(describeObject).join(', ') || 'raw SQL';
+          throw new StateError(`${op.op} (${what}) must run outside a transaction: mark revision ${step.revision} transactional: false`);
+        }
+        await x.ddl(renderOp(op));
       },
-      query: async <R>(sql: string, params?: readonly unknown[]) => {
-        statement = sql;
-        return s.query<R>(sql, params);
-      },
+      query: <R>(sql: string, params?: readonly unknown[]) => x.query<R>(sql, params),
       warn: (message) => {
         warnings.push(message);
         this.emit({ type: 'warning', revision: step.revision, message });
       },
     };
     this.emit({ type: 'step-start', step, script });
-    const tx = script.transactional;
+    this.running = step.revision;
+    x.failedStatement = undefined;
     try {
-      if (tx) await s.exec('BEGIN');
       await script.module[step.direction](createOperations(sink));
-      statement = undefined;
-      await writeTransition(s, step.from, step.to);
-      if (tx) await s.exec('COMMIT');
     } catch (e) {
-      if (tx) await s.exec('ROLLBACK').catch(() => {});
-      throw new StepError(step.revision, step.direction, statement, e instanceof Error ? e : new Error(errorText(e)));
+      throw e instanceof Error ? e : new Error(errorText(e));
+    } finally {
+      this.running = undefined;
     }
-    const ms = performance.now() - started;
+    await this.versions.write((t, p) => x.query(t, p), step.from, step.to);
+    const ms = this.clock.now() - started;
     this.emit({ type: 'step-done', step, script, ms });
     return { step, ms, warnings };
   }
+}
+
+/** The refusal, with its way out, for a database at a revision no script defines. */
+export function unknownRevisionError(unknown: readonly string[], dir: string): StateError {
+  return new StateError(
+    `the database is at revision ${unknown.join(', ')}, which no script in ${dir} defines; ` +
+      `restore the missing revision file, or 'stamp --purge <rev>' if you know the schema's real state`,
+  );
 }
 
 /** Alembic's wording: `000 -> 001` up, `001 -> 000` down, `<base>` for none. */

@@ -1,0 +1,2 @@
+/** Inlined at build time by scripts/build.mjs from package.json. */
+declare const PACKAGE_VERSION: string;

@@ -1,0 +1,62 @@
+import type { SqlClient } from '../runtime/client.js';
+import { Migrator, type MigrationEvent } from '../runtime/migrator.js';
+import type { RunPolicy } from '../runtime/policy.js';
+import type { VersionTableName } from '../runtime/version-table.js';
+import { loadScriptDirectory, type ScriptDirectory } from '../script/loader.js';
+
+/** A connection the commands open when they need the database, and close after. */
+export interface Connection extends SqlClient {
+  /** Where it points, safe to print (no password). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/** What a host project gives the commands (what Alembic's Config and env.py give). */
+export interface MigrateConfig {
+  versionsDir: string;
+  connect(): Promise<Connection>;
+  /** Import specifier of the engine's types as seen from a file in versionsDir (for new revision files). */
+  typesImport: string;
+  policy?: Partial<RunPolicy>;
+  versionTable?: VersionTableName;
+  onEvent?: (e: MigrationEvent) => void;
+}
+
+/**
+ * One command's view of the project: scripts loaded once, connections opened
+ * on first use and all closed by `close()`, so a command that never needs the
+ * database never opens it.
+ */
+export class CommandContext {
+  private scriptsLoaded: Promise<ScriptDirectory> | undefined;
+  private readonly open: Connection[] = [];
+
+  constructor(readonly config: MigrateConfig) {}
+
+  scripts(): Promise<ScriptDirectory> {
+    return (this.scriptsLoaded ??= loadScriptDirectory(this.config.versionsDir));
+  }
+
+  async connect(): Promise<Connection> {
+    const c = await this.config.connect();
+    this.open.push(c);
+    return c;
+  }
+
+  async migrator(): Promise<{ migrator: Migrator; database: string }> {
+    const scripts = await this.scripts();
+    const c = await this.connect();
+    const migrator = new Migrator({
+      client: c,
+      scripts,
+      ...(this.config.onEvent ? { onEvent: this.config.onEvent } : {}),
+      ...(this.config.policy ? { policy: this.config.policy } : {}),
+      ...(this.config.versionTable ? { versionTable: this.config.versionTable } : {}),
+    });
+    return { migrator, database: c.description };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((c) => c.close().catch(() => {})));
+  }
+}

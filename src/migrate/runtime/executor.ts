@@ -1,0 +1,102 @@
+import { backoff, type RunPolicy } from './policy.js';
+import type { Clock, SqlSession } from './client.js';
+
+export type ExecutorEvent = { type: 'retry'; attempt: number; of: number; waitMs: number; statement: string; reason: string };
+
+/** PostgreSQL's SQLSTATE for "canceling statement due to lock timeout". */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+function sqlState(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The one place every statement of a run passes through, on one pinned
+ * session: bookkeeping (lock, version table), transaction control, and the
+ * revisions' DDL, which runs under the policy's timeouts and is retried with
+ * backoff when it times out waiting for a lock (inside a transaction, from a
+ * savepoint, so the work before it stands).
+ */
+export class Executor {
+  /** The statement that failed last, if any: what a failure report names. Transaction control is not counted. */
+  failedStatement: string | undefined;
+  inTransaction = false;
+
+  constructor(
+    private readonly session: SqlSession,
+    private readonly policy: RunPolicy,
+    private readonly clock: Clock,
+    private readonly emit: (e: ExecutorEvent) => void = () => {},
+  ) {}
+
+  private timeouts(local: boolean): string[] {
+    const set = local ? 'SET LOCAL' : 'SET';
+    const out: string[] = [];
+    if (this.policy.lockTimeoutMs !== null) out.push(`${set} lock_timeout = '${this.policy.lockTimeoutMs}ms'`);
+    if (this.policy.statementTimeoutMs !== null) out.push(`${set} statement_timeout = '${this.policy.statementTimeoutMs}ms'`);
+    return out;
+  }
+
+  /** Engine bookkeeping with parameters (version table, lock). */
+  query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.blame(text, () => this.session.query<R>(text, params));
+  }
+
+  private async blame<T>(text: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (e) {
+      this.failedStatement = text;
+      throw e;
+    }
+  }
+
+  async begin(): Promise<void> {
+    await this.session.exec('BEGIN');
+    this.inTransaction = true;
+    for (const s of this.timeouts(true)) await this.session.exec(s);
+  }
+
+  async commit(): Promise<void> {
+    await this.session.exec('COMMIT');
+    this.inTransaction = false;
+  }
+
+  /** Never throws: it runs after a failure, whose report must not be masked. */
+  async rollback(): Promise<void> {
+    this.inTransaction = false;
+    await this.session.exec('ROLLBACK').catch(() => {});
+  }
+
+  /** One operation's SQL, under the policy. */
+  async ddl(sql: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.attempt(sql);
+        return;
+      } catch (e) {
+        if (sqlState(e) !== LOCK_NOT_AVAILABLE || attempt > this.policy.retries) throw e;
+        const waitMs = backoff(this.policy, attempt);
+        this.emit({ type: 'retry', attempt, of: this.policy.retries, waitMs, statement: sql, reason: e instanceof Error ? e.message : String(e) });
+        await this.clock.sleep(waitMs);
+      }
+    }
+  }
+
+  private async attempt(sql: string): Promise<void> {
+    const savepoint = this.inTransaction && this.policy.retries > 0;
+    const scoped = this.inTransaction ? [] : this.timeouts(false);
+    if (savepoint) await this.session.exec('SAVEPOINT migrate_statement');
+    for (const s of scoped) await this.session.exec(s);
+    try {
+      await this.blame(sql, () => this.session.exec(sql));
+    } catch (e) {
+      if (savepoint) await this.session.exec('ROLLBACK TO SAVEPOINT migrate_statement').catch(() => {});
+      throw e;
+    } finally {
+      if (scoped.length) await this.session.exec('RESET lock_timeout; RESET statement_timeout').catch(() => {});
+    }
+    if (savepoint) await this.session.exec('RELEASE SAVEPOINT migrate_statement');
+  }
+}

@@ -1,0 +1,141 @@
+import type { Clock, SqlClient, SqlSession } from '../../src/migrate/runtime/client.js';
+import { RevisionMap } from '../../src/migrate/revisions/map.js';
+import type { Operations } from '../../src/migrate/ops/operations.js';
+import type { Script, ScriptDirectory } from '../../src/migrate/script/loader.js';
+
+/**
+ * A database stand-in for unit tests of the runtime, with no database: it
+ * records every statement in order and answers the engine's own bookkeeping
+ * (advisory lock, version table) from memory, with BEGIN / COMMIT / ROLLBACK
+ * semantics for the version rows, so a test can see both what was sent and
+ * what would have been kept.
+ */
+export class RecordingClient implements SqlClient {
+  readonly log: string[] = [];
+  /** Committed version rows. */
+  versions: string[] = [];
+  tablePresent = false;
+  /** Other holders of the advisory lock: how many more polls it stays taken (Infinity: never released). */
+  lockBusyFor = 0;
+  unlocks = 0;
+  /** Return an error to make that statement fail. */
+  failOn: (text: string) => Error | undefined = () => undefined;
+  /** Runs before a statement is answered (to simulate another tool changing things). */
+  before: (text: string) => void = () => {};
+  private tx: string[] | undefined;
+
+  private get rows(): string[] {
+    return this.tx ?? this.versions;
+  }
+
+  async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    this.log.push(params.length ? `${text} -- ${JSON.stringify(params)}` : text);
+    this.before(text);
+    const failure = this.failOn(text);
+    if (failure) throw failure;
+    const p = params.map(String);
+    const rows = this.rows;
+    if (/pg_try_advisory_lock/.test(text)) {
+      const busy = this.lockBusyFor > 0;
+      this.lockBusyFor--;
+      return [{ ok: !busy }] as R[];
+    }
+    if (/pg_advisory_unlock/.test(text)) {
+      this.unlocks++;
+      return [{ ok: true }] as R[];
+    }
+    if (/to_regclass/.test(text)) return [{ present: this.tablePresent }] as R[];
+    if (/^CREATE TABLE IF NOT EXISTS/.test(text)) {
+      this.tablePresent = true;
+      return [];
+    }
+    if (/^SELECT version_num FROM/.test(text)) return [...rows].sort().map((version_num) => ({ version_num })) as R[];
+    if (/^DELETE FROM \S+$/.test(text)) {
+      rows.splice(0);
+      return [];
+    }
+    if (/^UPDATE .* SET version_num/.test(text)) {
+      const i = rows.indexOf(p[1]!);
+      if (i < 0) return [];
+      rows[i] = p[0]!;
+      return [{ version_num: p[0] }] as R[];
+    }
+    if (/^DELETE FROM .* WHERE version_num/.test(text)) {
+      const i = rows.indexOf(p[0]!);
+      if (i < 0) return [];
+      rows.splice(i, 1);
+      return [{ version_num: p[0] }] as R[];
+    }
+    if (/^INSERT INTO .*version_num/.test(text)) {
+      rows.push(p[0]!);
+      return [{ version_num: p[0] }] as R[];
+    }
+    return [];
+  }
+
+  async exec(text: string): Promise<void> {
+    this.log.push(text);
+    this.before(text);
+    const failure = this.failOn(text);
+    if (failure) throw failure;
+    if (text === 'BEGIN') this.tx = [...this.versions];
+    if (text === 'COMMIT') {
+      this.versions = this.tx ?? this.versions;
+      this.tx = undefined;
+    }
+    if (text === 'ROLLBACK') this.tx = undefined;
+  }
+
+  session<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  /** The statements sent, without the lock and version-table reads around every run. */
+  get sent(): string[] {
+    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|to_regclass|^SELECT version_num/.test(l));
+  }
+}
+
+/** Time that passes only when the code under test sleeps. */
+export class FakeClock implements Clock {
+  t = 0;
+  readonly sleeps: number[] = [];
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.t += ms;
+  }
+}
+
+export interface MemoryRevision {
+  id: string;
+  down?: string | null;
+  transactional?: boolean;
+  upgrade?: (op: Operations) => Promise<void>;
+  downgrade?: (op: Operations) => Promise<void>;
+}
+
+/** A versions folder that exists only in memory. */
+export function memoryScripts(revs: readonly MemoryRevision[]): ScriptDirectory {
+  const scripts: Script[] = revs.map((r) => ({
+    id: r.id,
+    downRevisions: r.down ? [r.down] : [],
+    message: `revision ${r.id}`,
+    branchLabels: [],
+    transactional: r.transactional !== false,
+    module: {
+      revision: r.id,
+      downRevision: r.down ?? null,
+      message: `revision ${r.id}`,
+      upgrade: r.upgrade ?? (async () => {}),
+      downgrade: r.downgrade ?? (async () => {}),
+    },
+  }));
+  return { dir: '(memory)', map: new RevisionMap(scripts), scripts: new Map(scripts.map((s) => [s.id, s])) };
+}
+
+export function sqlError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
