@@ -17,7 +17,6 @@ for (const stream of [process.stdout, process.stderr]) {
 const code = await runCli(process.argv.slice(2), {
   versionsDir: VERSIONS_DIR,
   typesImport: '../../src/migrate/index.js',
-  name: 'migrate',
   invocation: 'npm run migrate --',
   version: PACKAGE_VERSION,
   databaseHelp:

@@ -11,9 +11,7 @@ import { MAX_ID_LENGTH } from '../script/loader.js';
 export interface CliEnvironment extends Omit<MigrateConfig, 'onEvent'> {
   out?: (s: string) => void;
   err?: (s: string) => void;
-  /** Program name in messages. */
-  name?: string;
-  /** How a user types the command, for help examples (e.g. `npm run migrate --`). */
+  /** How a user types the command, for usage lines and help examples (e.g. `npm run migrate --`); default `migrate`. */
   invocation?: string;
   /** The host's version, for `--version`. */
   version?: string;
@@ -70,8 +68,7 @@ function ms(n: number): string {
 export async function runCli(argv: readonly string[], env: CliEnvironment): Promise<number> {
   const out = env.out ?? ((s: string) => process.stdout.write(s + '\n'));
   const err = env.err ?? ((s: string) => process.stderr.write(s + '\n'));
-  const name = env.name ?? 'migrate';
-  const cmd = env.invocation ?? name;
+  const cmd = env.invocation ?? 'migrate';
   const examples = (...lines: string[]): string =>
     `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${cmd} ${l}`).join('\n')}`;
   const progress = (e: MigrationEvent): void => {
@@ -97,7 +94,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
   };
   const ctx = new CommandContext({ ...env, onEvent: progress });
 
-  const program = new Command(name)
+  const program = new Command(cmd)
     .description('Alembic-grade schema migrations for PostgreSQL (server or embedded).')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `${EXIT_CODES}${env.databaseHelp ? `\n\n${env.databaseHelp}` : ''}`)
