@@ -154,7 +154,7 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     const r = withVersions(dir, 'revision', '-m', 'Add provider index');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/created .*003_add_provider_index\.ts \(revises 002_add_rejection_reason\)/);
-    expect(readFileSync(join(dir, '003_add_provider_index.ts'), 'utf8')).toContain(`downRevision: "${HEAD}"`);
+    expect(readFileSync(join(dir, '003_add_provider_index.ts'), 'utf8')).toContain(`downRevision: '${HEAD}'`);
     expect(withVersions(dir, 'revision', '-m', 'x', '--rev-id', '003_add_provider_index').code).toBe(1);
     expect(withVersions(dir, 'revision', '-m', 'x', '--rev-id', 'bad-id!').code).toBe(2);
     expect(withVersions(dir, 'heads').stdout.trim()).toBe('003_add_provider_index (head)');
