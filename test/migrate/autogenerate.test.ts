@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
 import { commands } from '../../src/migrate/index.js';
 import { candidateColumnComments, candidateColumns, candidateConstraints, candidateRoutines } from '../../src/model/candidates.js';
-import { MODEL, type ModelParts } from '../../src/model/ddl.js';
+import type { ModelParts } from '../../src/model/ddl.js';
 import { catalog, type Catalog } from '../support/catalog.js';
 import { ROOT } from '../support/cli.js';
 import { testEngines, type TestDatabase } from '../support/databases.js';
@@ -142,8 +142,56 @@ describe.each(engines)('authoring on $name', (engine) => {
   });
 });
 
-describe('check and branches (PGlite)', () => {
-  it('is the model the project ships: nothing to generate against a fresh upgrade', async () => {
-    expect(MODEL.routines.length).toBe(3);
+const branchRevision = (id: string, body: string): string => `import type { Operations, RevisionModule } from '${join(ROOT, 'src/migrate/index.js')}';
+export default {
+  revision: '${id}',
+  downRevision: '${HEAD}',
+  message: 'branch ${id}',
+  async upgrade(op: Operations) {
+${body}
+  },
+  async downgrade(op: Operations) {
+    await op.dropColumn('candidates', '${id.slice(4)}');
+  },
+} satisfies RevisionModule;
+`;
+
+describe.each(engines)('branches and merges on $name', (engine) => {
+  it('starts a branch only with --splice, refuses head with two heads, upgrades heads, merges (warning on shared objects), and downgrades back', async () => {
+    const t = await engine.create();
+    const db = await t.open();
+    try {
+      const dir = scratchVersions();
+      const ctx = () => contextFor(db, dir);
+      await commands.upgrade(ctx(), 'head');
+      writeFileSync(join(dir, '003_alpha.ts'), branchRevision('003_alpha', "    await op.addColumn('candidates', 'alpha', { type: 'text' });\n    await op.setColumnComment('candidates', 'location', 'a');"));
+      await expect(commands.revision(ctx(), { message: 'beta', head: HEAD })).rejects.toThrow(/002_add_rejection_reason is not a head: add --splice to start a new branch from it/);
+      const beta = await commands.revision(ctx(), { message: 'beta', head: HEAD, splice: true, revId: '003_beta' });
+      expect(beta.downRevisions).toEqual([HEAD]);
+      writeFileSync(beta.path, branchRevision('003_beta', "    await op.addColumn('candidates', 'beta', { type: 'text' });\n    await op.setColumnComment('candidates', 'location', 'b');"));
+
+      await expect(commands.upgrade(ctx(), 'head')).rejects.toThrow(/there are several heads \(003_alpha, 003_beta\): name one \(e.g. 003_alpha@head\), use 'heads', or join them with 'merge -m "<message>" heads'/);
+      expect((await commands.upgrade(ctx(), '003_alpha@head')).current).toEqual(['003_alpha']);
+      const both = await commands.upgrade(ctx(), 'heads');
+      expect(both.current).toEqual(['003_alpha', '003_beta']);
+      expect((await commands.current(ctx())).atHead).toBe(true);
+      expect(await db.query('SELECT version_num FROM alembic_version ORDER BY 1')).toEqual([{ version_num: '003_alpha' }, { version_num: '003_beta' }]);
+      expect((await commands.branches(ctx())).map((b) => [b.revision, b.children])).toEqual([[HEAD, ['003_alpha', '003_beta']]]);
+
+      const m = await commands.merge(ctx(), { message: 'join alpha and beta', revisions: ['heads'] });
+      expect(m.downRevisions).toEqual(['003_alpha', '003_beta']);
+      expect(m.conflicts).toEqual(['column candidates.location: changed by 003_alpha and by 003_beta']);
+      expect(m.path).toMatch(/004_join_alpha_and_beta\.ts$/);
+      expect((await commands.current(ctx())).atHead).toBe(false);
+      const merged = await commands.upgrade(ctx(), 'head');
+      expect(merged.current).toEqual(['004_join_alpha_and_beta']);
+      expect((await commands.history(ctx())).find((h) => h.revision === '004_join_alpha_and_beta')?.isMergePoint).toBe(true);
+      await expect(commands.downgrade(ctx(), '004_join_alpha_and_beta-1')).rejects.toThrow(/ambiguous: 004_join_alpha_and_beta merges 003_alpha, 003_beta/);
+      expect((await commands.downgrade(ctx(), HEAD)).current).toEqual([HEAD]);
+      await expect(commands.merge(ctx(), { message: 'x', revisions: [HEAD] })).rejects.toThrow(/nothing to merge/);
+    } finally {
+      await db.close();
+      await t.drop();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -181,6 +181,38 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     expect(run('stamp', '--purge', HEAD).code).toBe(0);
     expect(current()).toBe(`${HEAD} (head)`);
   });
+
+  it('checks the database against the model, and autogenerates the revision that closes a difference', async () => {
+    const clean = run('check');
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout.trim()).toBe(`ok: the database is at ${HEAD} and matches the model`);
+    const dir = versionsWith({});
+    const nothing = withVersions(dir, 'revision', '--autogenerate', '-m', 'nothing');
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toMatch(/^no changes detected/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('003'))).toEqual([]);
+
+    const db = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await db.exec('ALTER TABLE candidates ADD COLUMN extra integer');
+    await db.close();
+    const drift = run('check');
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('column candidates.extra: in the database, not in the model');
+    expect(oneLineError(drift)).toMatch(/1 difference between the database and the model: the model changed without a revision/);
+    expect(JSON.parse(run('check', '--json').stdout)).toMatchObject({ clean: false, atHead: true, differences: ['column candidates.extra: in the database, not in the model'] });
+
+    const gen = withVersions(dir, 'revision', '--autogenerate', '-m', 'drop extra');
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stdout).toMatch(/detected dropColumn column candidates.extra\n.*created .*003_drop_extra\.ts \(revises 002_add_rejection_reason\)/s);
+    expect(gen.stderr).toMatch(/WARNING: the upgrade drops column candidates.extra and its data/);
+    expect(withVersions(dir, 'upgrade', 'head').code).toBe(0);
+    expect(withVersions(dir, 'check').code).toBe(0);
+    expect(withVersions(dir, 'downgrade', '-1').code).toBe(0);
+    expect(run('check').stdout).toContain('column candidates.extra: in the database, not in the model');
+    const purge = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await purge.exec('ALTER TABLE candidates DROP COLUMN extra');
+    await purge.close();
+  }, 180_000);
 
   it('never says ok when it is not: wrong-way relative steps, --sql ranges that need the database, empty ranges', () => {
     const refusals: [string[], number, RegExp][] = [

@@ -18,8 +18,8 @@ function str(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** A JavaScript literal, on one line when it fits, otherwise one element per line. */
-export function literal(v: Value, indent = ''): string {
+/** A JavaScript literal, on one line when it fits (and `broken` is not asked for), otherwise one element per line. */
+export function literal(v: Value, indent = '', broken = false): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return str(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
@@ -35,13 +35,15 @@ export function literal(v: Value, indent = ''): string {
     .map(([k, x]) => `${KEY.test(k) ? k : str(k)}: ${literal(x, inner)}`);
   if (entries.length === 0) return '{}';
   const flat = `{ ${entries.join(', ')} }`;
-  return flat.length + indent.length <= WIDTH && !flat.includes('\n') ? flat : `{\n${entries.map((e) => `${inner}${e},`).join('\n')}\n${indent}}`;
+  return !broken && flat.length + indent.length <= WIDTH && !flat.includes('\n') ? flat : `{\n${entries.map((e) => `${inner}${e},`).join('\n')}\n${indent}}`;
 }
 
 function call(method: string, args: Value[], indent: string): string {
   while (args.length && args[args.length - 1] === undefined) args.pop();
   const flat = `await op.${method}(${args.map((a) => literal(a, indent)).join(', ')});`;
   if (flat.length + indent.length <= WIDTH && !flat.includes('\n')) return flat;
+  const only = args.length === 1 ? args[0] : undefined;
+  if (only !== null && typeof only === 'object' && !Array.isArray(only)) return `await op.${method}(${literal(only, indent, true)});`;
   const inner = indent + '  ';
   return `await op.${method}(\n${args.map((a) => `${inner}${literal(a, inner)},`).join('\n')}\n${indent});`;
 }
