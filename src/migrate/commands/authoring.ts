@@ -183,9 +183,9 @@ async function touchedBy(dir: ScriptDirectory, ids: Iterable<string>): Promise<M
   return out;
 }
 
-export async function merge(ctx: CommandContext, o: { message: string; revisions: readonly string[]; revId?: string }): Promise<MergeResult> {
+export async function merge(ctx: CommandContext, o: { message: string; revisions?: readonly string[]; revId?: string }): Promise<MergeResult> {
   const dir = await ctx.scripts();
-  const specs = o.revisions.length ? o.revisions : ['heads'];
+  const specs = o.revisions?.length ? o.revisions : ['heads'];
   const down = [...new Set(specs.flatMap((s) => resolveTarget(dir.map, s, [])))];
   if (down.length < 2) throw new ResolutionError(`nothing to merge: ${specs.join(' ')} is one revision (${down.join(', ') || 'base'})`);
   const closures = down.map((id) => dir.map.closure([id]));

@@ -110,9 +110,7 @@ export function resolveRange(map: RevisionMap, spec: string | undefined, current
     if (parts[0]) lower = resolveTarget(map, parts[0], current);
     if (parts[1]) upper = resolveTarget(map, parts[1], current);
   }
-  const inUpper = map.closure(upper);
-  const belowLower = map.closure(lower);
-  for (const l of lower) belowLower.delete(l);
-  const chosen = new Set([...inUpper].filter((id) => !belowLower.has(id)));
+  // Between the bounds: at or below `upper`, and at or above `lower` (its descendants only, not a sibling branch).
+  const chosen = new Set([...map.closure(upper)].filter((id) => lower.length === 0 || lower.some((l) => map.closure([id]).has(l))));
   return map.topo(chosen).reverse();
 }
