@@ -31,6 +31,8 @@ export interface AppDeps {
   credentials?: AdminCredentials;
   /** How long /health waits for the database before calling it disconnected. */
   healthTimeoutMs?: number;
+  /** How long an API statement may take on a server before it is cancelled and answered 503. */
+  queryTimeoutMs?: number;
 }
 
 /** The Python service's root_path: every route answers under it too. */
@@ -86,7 +88,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: requestId,
     logController: new AccessLog({ requestIdLogLabel: 'request_id' }),
     rewriteUrl: stripPrefix,
-    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery },
+    // A long id is a malformed UUID (422), not Fastify's 414.
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 16 * 1024 },
+    // Errors the router raises before any route (a URL that is not UTF-8)
+    // go through the same mapper as every other error.
+    frameworkErrors: sendError,
+    // A client that sends its request slowly is cut off rather than holding a socket for ever.
+    requestTimeout: 30_000,
     // Fastify's types take a hop count only as a function.
     trustProxy: typeof config.trustProxy === 'number' ? hopsWithin(config.trustProxy) : config.trustProxy,
   });
@@ -98,12 +106,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Bodies are parsed leniently and judged by validation, so every bad body
   // is FastAPI's 422 rather than Fastify's 400 or 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/([^;\s]+\+)?json(;|\s|$)/, { parseAs: 'string' }, (_req, body, done) =>
-    done(null, parseJsonBody(body as string)),
+  // As bytes, so that invalid UTF-8 is refused rather than read as U+FFFD.
+  app.addContentTypeParser(/^application\/([^;\s]+\+)?json(;|\s|$)/, { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, parseJsonBody(body as Buffer)),
   );
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) =>
-    done(null, req.headers['content-type'] === undefined ? parseJsonBody(body as string) : body || undefined),
-  );
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (req.headers['content-type'] === undefined) return done(null, parseJsonBody(bytes));
+    return done(null, bytes.length ? bytes.toString('utf8') : undefined);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -153,7 +164,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => billing.close());
     providers = billing;
   }
-  candidateRoutes(app, new CandidateService(new CandidateRepository(deps.db), providers), guards);
+  const service = new CandidateService(new CandidateRepository(deps.db, deps.queryTimeoutMs), providers, log);
+  app.addHook('onClose', async () => service.close());
+  candidateRoutes(app, service, guards);
   serviceRoutes(app, deps.schema, registry, deps.healthTimeoutMs ?? 3000);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
