@@ -14,7 +14,7 @@ export default {
   createDate: '2026-12-02 12:00:00',
   description:
     'Adds decision_claims (one row per candidate while a decision is under way, holding the billing provider id until it is recorded) ' +
-    'and login_attempts (login attempts per username and client address in the current window).',
+    'and login_attempts (login attempts per username, kept as its SHA-256, and client address in the current window).',
 
   async upgrade(op: Operations) {
     await op.execute(`
@@ -32,11 +32,11 @@ export default {
       )`);
     await op.execute(`
       CREATE TABLE login_attempts (
-          username VARCHAR(255) NOT NULL,
+          username_hash CHAR(64) NOT NULL,
           address VARCHAR(64) NOT NULL,
           window_start TIMESTAMP WITH TIME ZONE NOT NULL,
           attempts INTEGER NOT NULL,
-          CONSTRAINT login_attempts_pkey PRIMARY KEY (username, address)
+          CONSTRAINT login_attempts_pkey PRIMARY KEY (username_hash, address)
       )`);
     await op.createIndex('idx_login_attempts_window_start', 'login_attempts', ['window_start']);
   },

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AdminCredentials } from '../auth/credentials.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import { BillingClient } from '../billing/client.js';
 import { CandidateRepository, CandidateService, type ProviderRegistry } from '../candidates/index.js';
 import type { Config } from '../config/index.js';
@@ -13,7 +14,7 @@ import { registerAuth } from './auth.js';
 import { candidateRoutes } from './candidate-routes.js';
 import { sendError } from './errors.js';
 import { SERVICE, type SchemaInspector } from './health.js';
-import { createLogger } from './logger.js';
+import { createLogger, loggableUrl } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { candidate } from './schemas.js';
 import { DESCRIPTION, serviceRoutes, TITLE } from './service-routes.js';
@@ -65,7 +66,14 @@ class AccessLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    const req = {
+      method: request.method,
+      url: loggableUrl(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    };
+    const line = { req, res: reply, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
@@ -156,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jwtSecretKey: config.jwtSecretKey,
     credentials: deps.credentials ?? (await AdminCredentials.fromConfig(config)),
     publicReads: config.publicReads,
-    loginRateLimit: config.loginRateLimit,
+    throttle: new LoginThrottle(deps.db, config.loginRateLimit),
   });
   let providers = deps.providers;
   if (!providers) {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
+import { char, check, index, integer, pgTable, primaryKey, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
 
 /**
  * A decision under way on a candidate (`003`): approving claims the candidate
@@ -22,14 +22,18 @@ export const decisionClaims = pgTable(
   () => [check('decision_claims_action_check', sql`action IN ('approve', 'reject')`)],
 );
 
-/** Login attempts per username and client address in the current window (`003`), shared by every replica. */
+/**
+ * Login attempts per username and client address in the current window
+ * (`003`), shared by every replica. The username is kept as its SHA-256:
+ * whatever a client sends, it is not stored.
+ */
 export const loginAttempts = pgTable(
   'login_attempts',
   {
-    username: varchar('username', { length: 255 }).notNull(),
+    usernameHash: char('username_hash', { length: 64 }).notNull(),
     address: varchar('address', { length: 64 }).notNull(),
     windowStart: timestamp('window_start', { withTimezone: true, mode: 'string' }).notNull(),
     attempts: integer('attempts').notNull(),
   },
-  (t) => [primaryKey({ name: 'login_attempts_pkey', columns: [t.username, t.address] }), index('idx_login_attempts_window_start').on(t.windowStart)],
+  (t) => [primaryKey({ name: 'login_attempts_pkey', columns: [t.usernameHash, t.address] }), index('idx_login_attempts_window_start').on(t.windowStart)],
 );
