@@ -95,15 +95,43 @@ const textAjv = newAjv(true);
 /** An integer as Pydantic reads one from text: digits only, so no `Infinity`, `1e400`, `0x10` or `1.0`. */
 const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
 
-function integerFields(schema: object): string[] {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
-  return Object.entries(properties).filter(([, p]) => p.type === 'integer').map(([name]) => name);
+interface IntegerField {
+  name: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+function integerFields(schema: object): IntegerField[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown; minimum?: number; maximum?: number }> }).properties ?? {};
+  return Object.entries(properties)
+    .filter(([, p]) => p.type === 'integer')
+    .map(([name, p]) => ({ name, ...(p.minimum !== undefined ? { minimum: p.minimum } : {}), ...(p.maximum !== undefined ? { maximum: p.maximum } : {}) }));
+}
+
+/** Pydantic's error for an integer given as text, or undefined when it is one JavaScript holds exactly (Ajv checks the rest). */
+function integerTextIssue(field: IntegerField, text: string, where: Location): Issue | undefined {
+  const loc = [where, field.name];
+  const input = clipInput(text);
+  if (!INTEGER_TEXT.test(text)) {
+    return { type: 'int_parsing', loc, msg: 'Input should be a valid integer, unable to parse string as an integer', input };
+  }
+  const n = Number(text);
+  if (Number.isSafeInteger(n)) return undefined;
+  // Too many digits to hold: past whichever bound its sign points at.
+  if (n > 0 && field.maximum !== undefined) {
+    return { type: 'less_than_equal', loc, msg: `Input should be less than or equal to ${field.maximum}`, input, ctx: { le: field.maximum } };
+  }
+  if (n < 0 && field.minimum !== undefined) {
+    return { type: 'greater_than_equal', loc, msg: `Input should be greater than or equal to ${field.minimum}`, input, ctx: { ge: field.minimum } };
+  }
+  return { type: 'int_parsing', loc, msg: 'Input should be a valid integer, unable to parse string as an integer', input };
 }
 
 /**
  * Query and path values arrive as text and Ajv coerces them, too leniently
- * for integers (it reads `Infinity` and `1e400` as numbers): those fields
- * are checked first, with Pydantic's error.
+ * for integers (it reads `Infinity`, `1e400` and 400 nines as numbers that
+ * then reach PostgreSQL): those fields are checked first, with Pydantic's
+ * error.
  */
 interface TextValidator {
   (data: unknown): boolean | { error: RequestValidationError };
@@ -115,19 +143,12 @@ function textValidator(schema: object, where: Location): TextValidator {
   const integers = integerFields(schema);
   const check: TextValidator = (data) => {
     const values = (data ?? {}) as Record<string, unknown>;
-    const bad = integers.filter((name) => typeof values[name] === 'string' && !INTEGER_TEXT.test(values[name] as string));
-    if (bad.length > 0) {
-      return {
-        error: new RequestValidationError(
-          bad.map((name) => ({
-            type: 'int_parsing',
-            loc: [where, name],
-            msg: 'Input should be a valid integer, unable to parse string as an integer',
-            input: clipInput(values[name]),
-          })),
-        ),
-      };
-    }
+    const issues = integers.flatMap((field) => {
+      const text = values[field.name];
+      const found = typeof text === 'string' ? integerTextIssue(field, text, where) : undefined;
+      return found ? [found] : [];
+    });
+    if (issues.length > 0) return { error: new RequestValidationError(issues) };
     const ok = validate(data);
     check.errors = validate.errors;
     return ok;

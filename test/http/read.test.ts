@@ -122,6 +122,7 @@ describe.each(engines)('reading candidates on $name', (engine) => {
     ['?limit=Infinity', 'int_parsing', 'limit', 'Input should be a valid integer, unable to parse string as an integer'],
     ['?offset=-Infinity', 'int_parsing', 'offset', 'Input should be a valid integer, unable to parse string as an integer'],
     ['?limit=1e400', 'int_parsing', 'limit', 'Input should be a valid integer, unable to parse string as an integer'],
+    [`?limit=${'9'.repeat(400)}`, 'less_than_equal', 'limit', 'Input should be less than or equal to 100'],
     ['?page=1e1&page_size=2', 'int_parsing', 'page', 'Input should be a valid integer, unable to parse string as an integer'],
   ])('bad parameter %s: 422', async (query, type, field, msg) => {
     expect(await badQuery(query)).toMatchObject([{ type, loc: ['query', field], msg }]);
