@@ -15,7 +15,9 @@ async function start(): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const warning of checkSecrets(config)) log.warn(warning);
 
-  const db: Database = await openDatabase(config.database);
+  // A short connect timeout: while the database is unreachable, API calls
+  // answer 503 in a second or two instead of hanging.
+  const db: Database = await openDatabase(config.database, { connectTimeout: 2 });
   const migrator = await migratorFor(db, (e) => {
     if (e.type === 'step-done') log.info({ revision: e.step.revision, ms: Math.round(e.ms) }, 'migration step applied');
     if (e.type === 'waiting-for-lock') log.info('waiting for another migrator to finish');

@@ -29,7 +29,7 @@ export interface Config {
   publicReads: boolean;
   corsOrigins: string[];
   migrateOnStart: boolean;
-  /** Login attempts allowed per client address per window (LOGIN_RATE_LIMIT, e.g. `5/60`: 5 per 60 s). */
+  /** Login attempts allowed per username and client address per window (LOGIN_RATE_LIMIT, e.g. `5/60`: 5 per 60 s). */
   loginRateLimit: { max: number; windowSeconds: number };
   /**
    * Whose X-Forwarded-For to believe for the client address (TRUST_PROXY):

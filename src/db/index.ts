@@ -11,8 +11,9 @@ export interface OpenOptions {
   connectTimeout?: number;
   /**
    * Whether postgres.js asks the server for its type catalog on connect
-   * (needed to send arrays of non-builtin types). Short-lived tools skip the
-   * extra round trip.
+   * (needed to send arrays of non-builtin types, which nothing here sends).
+   * Off by default: that query is the driver's own, and a connection killed
+   * while it runs rejects a promise nobody awaits, which ends the process.
    */
   fetchTypes?: boolean;
 }
@@ -51,7 +52,7 @@ async function openServer(target: Extract<DatabaseTarget, { kind: 'server' }>, o
   const sql = postgres(target.url, {
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeout ?? 10,
-    fetch_types: opts.fetchTypes ?? true,
+    fetch_types: opts.fetchTypes ?? false,
     // The columns are `timestamp without time zone` filled by CURRENT_TIMESTAMP,
     // which follows the session's zone: pin it so stored times are UTC, as the
     // contract says, whatever the server's default.

@@ -19,3 +19,30 @@ export function createLogger(level: Config['logLevel'], destination?: Destinatio
     destination,
   );
 }
+
+/** Query parameters whose values are credentials, wherever they are sent. */
+const SECRET_PARAMS = /pass|secret|token|key|auth|user|cred/i;
+
+/**
+ * The URL as it may be logged: credentials a client put in the query string
+ * (a login form sent as GET-style parameters, a token) are replaced.
+ */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // An undecodable name is judged as sent.
+      }
+      return eq >= 0 && SECRET_PARAMS.test(decoded) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}

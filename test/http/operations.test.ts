@@ -5,7 +5,7 @@ import { testEngines } from '../support/databases.js';
 import { json, register, startService, type Service } from '../support/service.js';
 
 const engines = await testEngines();
-const HEAD = '002_add_rejection_reason';
+const HEAD = '003_claims_and_login_attempts';
 
 function logSink(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = [];
