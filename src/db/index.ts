@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DatabaseTarget } from '../config/index.js';
 import { lockDataDir } from './lock.js';
+import { freshDataDir } from './template.js';
 import { DatabaseConnectError, type Database, type Queryable } from './types.js';
 
 export * from './types.js';
@@ -96,7 +99,10 @@ async function openEmbedded(target: Exclude<DatabaseTarget, { kind: 'server' }>)
   const lock = target.kind === 'embedded' ? lockDataDir(target.dataDir) : undefined;
   let pg: InstanceType<typeof PGlite>;
   try {
-    pg = target.kind === 'embedded' ? await PGlite.create(target.dataDir) : await PGlite.create();
+    // A new database starts from the prepared template instead of running initdb.
+    const isNew = target.kind === 'memory' || !existsSync(join(target.dataDir, 'PG_VERSION'));
+    const options = isNew ? { loadDataDir: await freshDataDir() } : {};
+    pg = target.kind === 'embedded' ? await PGlite.create(target.dataDir, options) : await PGlite.create(options);
   } catch (e) {
     lock?.release();
     throw new DatabaseConnectError(
