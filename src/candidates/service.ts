@@ -11,6 +11,7 @@ import type { Candidate, CandidateFilter, CandidatePage, NewCandidate, ProviderR
 /** What the service needs of a logger (pino's shape). */
 export interface DomainLogger {
   error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 const MODIFIED = 'candidate changed between reading and writing';
@@ -43,7 +44,7 @@ export class CandidateService {
    */
   approve(id: string, condition: VersionCondition | undefined, log: DomainLogger): Promise<Candidate> {
     return this.decide(id, condition, async (current, write) => {
-      const providerId = await this.providers.createProvider(current.company_name);
+      const providerId = await this.providers.createProvider(current.company_name, log);
       const orphaned = (err?: unknown): void =>
         log.error({ err, candidate_id: id, provider_id: providerId }, 'provider created in billing but the approval was not recorded');
       let recorded: Candidate | undefined;

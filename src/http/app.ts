@@ -13,7 +13,7 @@ import { registerAuth } from './auth.js';
 import { candidateRoutes } from './candidate-routes.js';
 import { sendError } from './errors.js';
 import { SERVICE, type SchemaInspector } from './health.js';
-import { createLogger } from './logger.js';
+import { createLogger, logDestination } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { candidate } from './schemas.js';
 import { DESCRIPTION, serviceRoutes, TITLE } from './service-routes.js';
@@ -80,7 +80,7 @@ function hopsWithin(hops: number): (address: string, hop: number) => boolean {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);
+  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel, logDestination(config.logFormat));
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
@@ -149,7 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   let providers = deps.providers;
   if (!providers) {
-    const billing = new BillingClient({ baseUrl: config.billingServiceUrl, log });
+    const billing = new BillingClient({ baseUrl: config.billingServiceUrl });
     app.addHook('onClose', async () => billing.close());
     providers = billing;
   }

@@ -127,6 +127,24 @@ describe.each(engines)('operations on $name', (engine) => {
     }
   });
 
+  it('a billing failure: each retry and the 502 logged under the request id, one line each, no stack', async () => {
+    const c = await register(s);
+    s.billing.will(...Array.from({ length: 4 }, () => ({ status: 503 })));
+    const res = await s.app.inject({
+      method: 'POST',
+      url: `/candidates/${c.candidate_id}/approve`,
+      headers: { ...headers, 'x-request-id': 'billing-1' },
+    });
+    expect(res.statusCode).toBe(502);
+    const mine = logs.lines().filter((l) => l.request_id === 'billing-1');
+    expect(mine.map((l) => l.msg)).toEqual([
+      ...Array.from({ length: 3 }, () => 'billing service retry'),
+      'Failed to create provider: Billing service returned 503: {}',
+      'request completed',
+    ]);
+    expect(mine.filter((l) => l.err !== undefined)).toEqual([]);
+  });
+
   it('a body over the size limit: 413 in the detail shape', async () => {
     const res = await s.app.inject({ method: 'POST', url: '/candidates', payload: { company_name: 'x'.repeat(1_100_000) } });
     expect(res.statusCode).toBe(413);
