@@ -137,7 +137,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // At /docs (no slash) Swagger UI's page names its assets by absolute path
+    // (/docs/static/...), which a proxy serving this service under
+    // /api/providers/ does not route; at docs/ every reference is relative.
+    // A relative redirect gets there under any prefix.
+    uiHooks: {
+      onRequest: async (request, reply) => {
+        const q = request.url.indexOf('?');
+        const path = q < 0 ? request.url : request.url.slice(0, q);
+        if (path === '/docs') return reply.redirect(`docs/${q < 0 ? '' : request.url.slice(q)}`);
+      },
+    },
+  });
   app.addSchema(candidate);
 
   const registry = registerMetrics(app, deps.schema);

@@ -178,9 +178,15 @@ describe.each(engines)('operations on $name', (engine) => {
     expect(JSON.stringify(doc.paths['/auth/login']?.post?.requestBody)).toContain('application/x-www-form-urlencoded');
   });
 
-  it('GET /docs: the browsable page, served locally', async () => {
-    const res = await s.app.inject({ url: '/docs' });
+  it('GET /docs: the browsable page, served locally, from docs/ where its references are relative', async () => {
+    for (const [url, location] of [['/docs', 'docs/'], ['/api/providers/docs?x=1', 'docs/?x=1']] as const) {
+      const moved = await s.app.inject({ url });
+      expect(moved.statusCode, url).toBe(302);
+      expect(moved.headers.location, url).toBe(location);
+    }
+    const res = await s.app.inject({ url: '/docs/' });
     expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('href="./static/swagger-ui.css"');
     expect(res.body).toContain('swagger-ui');
     expect(res.body).not.toMatch(/https?:\/\/(cdn|unpkg|cdnjs)/);
   });
