@@ -1,13 +1,6 @@
 #!/usr/bin/env node
-import { setFlagsFromString } from 'node:v8';
 import { runCli } from '../migrate/cli/index.js';
 import { VERSIONS_DIR } from '../migrations.js';
-
-// A command lives for a second at most: V8's optimising tier would recompile
-// PGlite's WebAssembly in the background for nothing, half of the CPU time
-// and a third of the memory of an embedded `migrate current`. Set before the
-// module is compiled (on first use, in connect()).
-setFlagsFromString('--liftoff-only');
 
 /**
  * `npm run migrate -- <command>`: the engine's CLI bound to this service's
