@@ -156,7 +156,8 @@ describe.each(engines)('MIGRATION_QUICK_REFERENCE.md on $name', (engine: Engine)
       const env = {
         ...cleanEnv,
         MIGRATIONS_DIR: join(cwd, 'migrations', 'versions'),
-        ...(tdb?.url ? { DATABASE_URL: tdb.url } : { DATA_DIR: join(cwd, '.data', 'pglite') }),
+        // Unset on PGlite: the default ./.data/pglite, inside the scratch copy.
+        ...(tdb?.url ? { DATABASE_URL: tdb.url } : {}),
       };
       checkDocument({ file: 'MIGRATION_QUICK_REFERENCE.md', rename: [], env }, cwd);
     } finally {
