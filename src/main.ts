@@ -2,7 +2,7 @@ import { checkSecrets } from './auth/credentials.js';
 import { loadConfig } from './config/index.js';
 import { openDatabase, type Database } from './db/index.js';
 import { buildApp } from './http/app.js';
-import { createLogger } from './http/logger.js';
+import { createLogger, logDestination } from './http/logger.js';
 import { migratorFor } from './migrations.js';
 
 /**
@@ -12,7 +12,7 @@ import { migratorFor } from './migrations.js';
  */
 async function start(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, logDestination(config.logFormat));
   for (const warning of checkSecrets(config)) log.warn(warning);
 
   // A short connect timeout: while the database is unreachable, API calls

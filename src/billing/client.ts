@@ -21,7 +21,11 @@ export interface BillingClientOptions {
    * its id must not be lost.
    */
   lateAnswerMs?: number;
-  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+/** The caller's logger (a request's), so that retries are logged under its request id. */
+interface RetryLog {
+  warn(obj: object, msg: string): void;
 }
 
 /** Statuses that say "try again later" rather than "this request is wrong". */
@@ -78,7 +82,7 @@ function describe(e: unknown): string {
 export class BillingClient implements ProviderRegistry {
   private readonly url: URL;
   private readonly agent: http.Agent;
-  private readonly o: Required<Omit<BillingClientOptions, 'log'>> & Pick<BillingClientOptions, 'log'>;
+  private readonly o: Required<BillingClientOptions>;
 
   constructor(options: BillingClientOptions) {
     this.o = {
@@ -100,7 +104,7 @@ export class BillingClient implements ProviderRegistry {
     return (retries + 1) * totalTimeoutMs + retries * Math.max(backoffMs * 2 ** retries, maxRetryAfterMs) + lateAnswerMs;
   }
 
-  async createProvider(name: string): Promise<number> {
+  async createProvider(name: string, log?: RetryLog): Promise<number> {
     const body = JSON.stringify({ name });
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.o.retries;
@@ -118,7 +122,7 @@ export class BillingClient implements ProviderRegistry {
               : `Failed to connect to billing service after retries: ${describe(e)}`,
           );
         }
-        this.o.log?.warn({ attempt: attempt + 1, error: describe(e), delay_ms: backoff }, 'billing service retry');
+        log?.warn({ attempt: attempt + 1, error: describe(e), delay_ms: backoff }, 'billing service retry');
         await sleep(backoff);
         continue;
       } finally {
@@ -145,7 +149,7 @@ export class BillingClient implements ProviderRegistry {
         throw new ProviderCreationError(`Billing service returned ${answer.status}: ${quote(answer.body)}`);
       }
       const delay = Math.min(retryAfterMs(answer.retryAfter) ?? backoff, this.o.maxRetryAfterMs);
-      this.o.log?.warn({ attempt: attempt + 1, status: answer.status, delay_ms: delay }, 'billing service retry');
+      log?.warn({ attempt: attempt + 1, status: answer.status, delay_ms: delay }, 'billing service retry');
       await sleep(delay);
     }
   }

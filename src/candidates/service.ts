@@ -70,19 +70,20 @@ export class CandidateService {
    * version read. A provider id an earlier approval got but could not record
    * is used instead of calling billing again.
    */
-  async approve(id: string, condition: VersionCondition | undefined): Promise<Candidate> {
+  /** `log` is the request's, so what this approval logs carries its request id. */
+  async approve(id: string, condition: VersionCondition | undefined, log: DomainLogger = this.log): Promise<Candidate> {
     const current = await this.pendingCandidate(id, condition);
     const claim = await this.claim(current, 'approve', this.providers.worstCaseMs);
     let providerId = claim.providerId;
     if (providerId === null) {
       try {
-        providerId = await this.providers.createProvider(current.company_name);
+        providerId = await this.providers.createProvider(current.company_name, log);
       } catch (e) {
         await this.afterFailedCall(id, claim, e);
         throw e;
       }
     } else {
-      this.log.info({ candidate_id: id, provider_id: providerId }, 'finishing an approval with the provider billing created earlier');
+      log.info({ candidate_id: id, provider_id: providerId }, 'finishing an approval with the provider billing created earlier');
     }
     let recorded: Candidate | undefined;
     try {
@@ -92,7 +93,7 @@ export class CandidateService {
       throw e;
     }
     if (!recorded) {
-      this.log.error(
+      log.error(
         { candidate_id: id, provider_id: providerId },
         'provider created in billing but the candidate changed meanwhile: its id is kept in decision_claims for the next approve',
       );

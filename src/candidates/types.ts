@@ -59,8 +59,11 @@ export type VersionCondition = (currentVersion: number) => boolean;
  * concern.
  */
 export interface ProviderRegistry {
-  /** Resolves to the new provider's id; rejects with ProviderCreationError. */
-  createProvider(name: string): Promise<number>;
+  /**
+   * Resolves to the new provider's id; rejects with ProviderCreationError.
+   * `log` is the caller's (the request's), so retries are logged under its id.
+   */
+  createProvider(name: string, log?: { warn(obj: object, msg: string): void }): Promise<number>;
   /** The longest one createProvider call may take, late answers included: how long an approval's claim must last. */
   readonly worstCaseMs: number;
 }

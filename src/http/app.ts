@@ -14,7 +14,7 @@ import { registerAuth } from './auth.js';
 import { candidateRoutes } from './candidate-routes.js';
 import { sendError } from './errors.js';
 import { SERVICE, type SchemaInspector } from './health.js';
-import { createLogger, loggableUrl } from './logger.js';
+import { createLogger, loggableUrl, logDestination } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { candidate } from './schemas.js';
 import { DESCRIPTION, serviceRoutes, TITLE } from './service-routes.js';
@@ -90,7 +90,7 @@ function hopsWithin(hops: number): (address: string, hop: number) => boolean {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);
+  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel, logDestination(config.logFormat));
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
@@ -156,7 +156,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // At /docs (no slash) Swagger UI's page names its assets by absolute path
+    // (/docs/static/...), which a proxy serving this service under
+    // /api/providers/ does not route; at docs/ every reference is relative.
+    // A relative redirect gets there under any prefix.
+    uiHooks: {
+      onRequest: async (request, reply) => {
+        const q = request.url.indexOf('?');
+        const path = q < 0 ? request.url : request.url.slice(0, q);
+        if (path === '/docs') return reply.redirect(`docs/${q < 0 ? '' : request.url.slice(q)}`);
+      },
+    },
+  });
   app.addSchema(candidate);
 
   const registry = registerMetrics(app, deps.schema);
@@ -168,7 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   let providers = deps.providers;
   if (!providers) {
-    const billing = new BillingClient({ baseUrl: config.billingServiceUrl, log });
+    const billing = new BillingClient({ baseUrl: config.billingServiceUrl });
     app.addHook('onClose', async () => billing.close());
     providers = billing;
   }

@@ -122,7 +122,7 @@ export function candidateRoutes(app: FastifyInstance, service: CandidateService,
     },
     async (request, reply) => {
       const id = canonicalUuid(request.params.candidate_id);
-      const done = await service.approve(id, ifMatch(request.headers['if-match']));
+      const done = await service.approve(id, ifMatch(request.headers['if-match']), request.log);
       request.log.info({ candidate_id: id, provider_id: done.provider_id, by: request.principal?.username }, 'candidate approved');
       return reply.header('etag', etag(done.version)).send(done);
     },

@@ -119,7 +119,8 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
     request.log.error({ err }, 'unexpected failure');
     answer = internal(request);
   } else if (answer.status >= 500) {
-    request.log.warn({ err }, String(answer.body.detail));
+    // Expected (billing said no): its message says it all, a stack would only bury it.
+    request.log.warn(String(answer.body.detail));
   }
   let text: string;
   try {
