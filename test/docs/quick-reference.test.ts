@@ -19,6 +19,9 @@ import { SERVER_ADMIN_URL, testEngines, type Engine } from '../support/databases
  * commands print (stdout and stderr as a terminal shows them), compared
  * with times masked. ```bash skip marks a block that is not part of a
  * walkthrough (it runs the test suite, or shows another state).
+ *
+ * DOCS_UPDATE=1 writes what the commands printed into those ```text blocks
+ * instead of comparing (after a change of output on purpose; review the diff).
  */
 interface Command {
   line: string;
@@ -30,6 +33,8 @@ interface Block {
   /** Where it is in the document, for messages. */
   at: number;
   expected: string | undefined;
+  /** Offsets of the expected block's body in the document. */
+  expectedSpan: [number, number] | undefined;
 }
 
 function blocks(markdown: string): Block[] {
@@ -45,7 +50,9 @@ function blocks(markdown: string): Block[] {
     const next = fences[i + 1];
     const between = next ? markdown.slice(f.index! + f[0].length, next.index) : '';
     const expected = next && next[1] === 'text' && between.trim() === '' ? next[3] : undefined;
-    out.push({ commands, at: markdown.slice(0, f.index).split('\n').length, expected });
+    const bodyStart = next ? next.index! + next[0].indexOf('\n') + 1 : 0;
+    const expectedSpan: [number, number] | undefined = expected !== undefined ? [bodyStart, bodyStart + expected.length] : undefined;
+    out.push({ commands, at: markdown.slice(0, f.index).split('\n').length, expected, expectedSpan });
   });
   return out;
 }
@@ -103,7 +110,9 @@ interface Document {
 
 function checkDocument(doc: Document, cwd: string): void {
   const swap = (text: string, pairs: [string, string][]): string => pairs.reduce((t, [a, b]) => t.split(a).join(b), text);
-  const parsed = blocks(readFileSync(join(ROOT, doc.file), 'utf8'));
+  const markdown = readFileSync(join(ROOT, doc.file), 'utf8');
+  const parsed = blocks(markdown);
+  const updates: [number, number, string][] = [];
   const commands = parsed.flatMap((b) => b.commands.map((c) => swap(c.line, doc.rename)));
   const outcomes = runAll(commands, cwd, doc.env);
   const back = doc.rename.map(([a, b]): [string, string] => [b, a]);
@@ -119,9 +128,14 @@ function checkDocument(doc: Document, cwd: string): void {
         .filter((o) => o !== '')
         .join('\n')
         .replace(/\n+$/, '');
-      expect.soft(maskTimes(got), `${doc.file}:${b.at}`).toBe(maskTimes(b.expected.replace(/\n+$/, '')));
+      if (process.env.DOCS_UPDATE === '1') updates.push([...b.expectedSpan!, `${got}\n`]);
+      else expect.soft(maskTimes(got), `${doc.file}:${b.at}`).toBe(maskTimes(b.expected.replace(/\n+$/, '')));
     }
     i += b.commands.length;
+  }
+  if (updates.length) {
+    const text = updates.reduceRight((t, [from, to, body]) => t.slice(0, from) + body + t.slice(to), markdown);
+    writeFileSync(join(ROOT, doc.file), text);
   }
 }
 
