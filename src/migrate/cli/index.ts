@@ -18,12 +18,11 @@ export interface CliEnvironment extends Omit<MigrateConfig, 'onEvent'> {
   /** The host's words on which database the CLI uses (its own variables), shown at the end of --help. */
   databaseHelp?: string;
   /** Asks a yes/no question (adopt --apply without --yes); default: on a terminal, stdin; elsewhere there is no one to ask. */
-  confirm?: (question: string) => Promise<boolean | undefined>;
+  confirm?: (question: string) => Promise<boolean>;
 }
 
-/** A yes/no on the terminal, or undefined when stdin is not one (a pipe, CI): then only --yes applies. */
-async function askOnTerminal(question: string): Promise<boolean | undefined> {
-  if (!process.stdin.isTTY) return undefined;
+/** A yes/no on the terminal. */
+async function askOnTerminal(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -334,6 +333,9 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       const opts = { fillNulls: o.fillNulls === true };
       if (o.sql && (o.apply || o.json)) throw new UsageError('--sql prints a script; it goes with neither --apply nor --json');
       if (o.yes && !o.apply) throw new UsageError('--yes goes with --apply');
+      const confirm = env.confirm ?? (process.stdin.isTTY ? askOnTerminal : undefined);
+      // Said before the database is read: off a terminal nobody can answer, however the survey turns out.
+      if (o.apply && !o.yes && !confirm) throw new UsageError('adopt --apply asks before it changes anything: not on a terminal, so add --yes to confirm');
       if (o.sql) return out(await commands.adoptSql(ctx, opts));
       const r = await commands.adopt(ctx, opts);
       if (o.json && !o.apply) out(JSON.stringify(r));
@@ -353,11 +355,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         return;
       }
       const what = r.action === 'stamp' ? `stamp ${r.revision}` : `run these ${r.steps.length} statements on ${r.database} and stamp ${r.revision}`;
-      if (!o.yes) {
-        const yes = await (env.confirm ?? askOnTerminal)(`${what[0]!.toUpperCase()}${what.slice(1)}?`);
-        if (yes === undefined) throw new UsageError(`adopt --apply would ${what}: not on a terminal, so add --yes to confirm`);
-        if (!yes) throw new StateError('not applied: nothing was changed');
-      }
+      if (!o.yes && !(await confirm!(`${what[0]!.toUpperCase()}${what.slice(1)}?`))) throw new StateError('not applied: nothing was changed');
       const a = await commands.applyAdoption(ctx, { ...opts, reviewed: r.steps });
       if (o.json) return out(JSON.stringify({ ...r, applied: a }));
       out(`${a.steps.length ? `aligned: ${a.steps.length} statement${a.steps.length === 1 ? '' : 's'} in ${ms(a.ms)}; ` : ''}stamped ${baseLabel(a.from)} -> ${baseLabel(a.to)}`);
