@@ -87,7 +87,7 @@ function printAdoption(r: commands.AdoptResult, out: (s: string) => void): void 
     for (const d of r.refused) out(`  - ${d}`);
     return;
   }
-  out(`Alignment ('adopt --apply' runs it, then stamps ${r.revision}):`);
+  out(`Alignment (${r.blocked ? "'adopt --apply' refuses it as things are: see the error" : `'adopt --apply' runs it, then stamps ${r.revision}`}):`);
   for (const s of r.steps) out(`  ${s.transactional ? '' : '(outside a transaction) '}${s.sql.replace(/\n/g, '\n    ')};`);
 }
 
