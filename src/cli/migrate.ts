@@ -31,6 +31,8 @@ const code = await runCli(process.argv.slice(2), {
     ]);
     return openDatabase(databaseTarget(readEnv()), { max: 1, fetchTypes: false });
   },
+  // A database without it holds no schema of this service: adopt exits 2 there.
+  markerTable: 'candidates',
   model: {
     // Not bundled into this file (a computed specifier): the model pulls in
     // drizzle-orm and drizzle-kit, which only check and autogenerate need.

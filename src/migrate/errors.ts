@@ -29,6 +29,12 @@ export class StateError extends MigrateError {
   override readonly name = 'StateError';
 }
 
+/** There is no schema of the application to work on (adopt on a database without it): exit 2, as the CLI promises. */
+export class NoSchemaError extends MigrateError {
+  override readonly name = 'NoSchemaError';
+  override readonly exitCode = 2;
+}
+
 /** A version-table write did not change the row it had to: someone else moved the table. */
 export class VersionTableError extends StateError {}
 

@@ -17,13 +17,26 @@ export interface CliEnvironment extends Omit<MigrateConfig, 'onEvent'> {
   version?: string;
   /** The host's words on which database the CLI uses (its own variables), shown at the end of --help. */
   databaseHelp?: string;
+  /** Asks a yes/no question (adopt --apply without --yes); default: on a terminal, stdin; elsewhere there is no one to ask. */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+/** A yes/no on the terminal. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 const EXIT_CODES = `
 Exit codes:
   0  success
   1  failure or refusal (unknown revision, failed step, unreachable database); nothing half-done
-  2  usage error (unknown command or option, missing argument)`;
+  2  usage error (unknown command or option, missing argument); for adopt also: the database holds no schema to adopt`;
 
 const baseLabel = (ids: readonly string[]): string => (ids.length ? ids.join(', ') : '<base>');
 const headMark = (heads: readonly string[], id: string): string => (heads.includes(id) ? ' (head)' : '');
@@ -54,6 +67,28 @@ function full(s: RevisionSummary): string {
 /** The JSON shape the CLI has always given for a revision (without the fields only text output uses). */
 function json({ children: _c, isMergePoint: _m, ...s }: RevisionSummary): Omit<RevisionSummary, 'children' | 'isMergePoint'> {
   return s;
+}
+
+/** What adopt found, for a reviewer: the match, each difference, the null counts and the statements --apply runs. */
+function printAdoption(r: commands.AdoptResult, out: (s: string) => void): void {
+  out(`Database: ${r.database}`);
+  out(`Version table: ${r.recorded.length ? `records ${r.recorded.join(', ')}` : 'none (never stamped)'}`);
+  const others = r.candidates.filter((c) => c.revision !== r.revision).map((c) => `${c.revision}: ${c.differences}`);
+  if (r.exact) {
+    out(`Exact match: revision ${r.revision}`);
+    out(r.action === 'none' ? 'Nothing to do: it is stamped with that revision.' : `Not stamped with it: 'adopt --apply' stamps ${r.revision} (no statement runs).`);
+    return;
+  }
+  out(`Closest revision: ${r.revision}, ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'}${others.length ? ` (others: ${others.join(', ')})` : ''}`);
+  for (const d of r.differences) out(`  - ${d}`);
+  for (const n of r.nulls) out(`Null check: ${n.table}.${n.column} is null in ${n.rows} row${n.rows === 1 ? '' : 's'}`);
+  if (r.refused.length) {
+    out(`Not repaired by adopt (a person decides): ${r.refused.length}`);
+    for (const d of r.refused) out(`  - ${d}`);
+    return;
+  }
+  out(`Alignment (${r.blocked ? "'adopt --apply' refuses it as things are: see the error" : `'adopt --apply' runs it, then stamps ${r.revision}`}):`);
+  for (const s of r.steps) out(`  ${s.transactional ? '' : '(outside a transaction) '}${s.sql.replace(/\n/g, '\n    ')};`);
 }
 
 function ms(n: number): string {
@@ -283,6 +318,47 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
             (r.atHead ? ': the model changed without a revision (revision --autogenerate writes one)' : '; upgrade first'),
         );
       }
+    });
+
+  program
+    .command('adopt')
+    .description('find the revision a database built by other means matches (exit 0 exactly, 1 with drift, 2 without the schema), and with --apply align and stamp it')
+    .option('--apply', 'run the alignment shown (after a yes, or with --yes), then stamp the revision')
+    .option('--yes', 'with --apply: do not ask')
+    .option('--fill-nulls', 'set nulls that block a NOT NULL from the sibling timestamp or the default, instead of refusing')
+    .option('--sql', 'print the alignment and the stamp as SQL to review and run by hand (reads the database, changes nothing)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', examples('adopt', 'adopt --sql > align.sql', 'adopt --apply', 'adopt --apply --yes --fill-nulls'))
+    .action(async (o: { apply?: boolean; yes?: boolean; fillNulls?: boolean; sql?: boolean; json?: boolean }) => {
+      const opts = { fillNulls: o.fillNulls === true };
+      if (o.sql && (o.apply || o.json)) throw new UsageError('--sql prints a script; it goes with neither --apply nor --json');
+      if (o.yes && !o.apply) throw new UsageError('--yes goes with --apply');
+      const confirm = env.confirm ?? (process.stdin.isTTY ? askOnTerminal : undefined);
+      // Said before the database is read: off a terminal nobody can answer, however the survey turns out.
+      if (o.apply && !o.yes && !confirm) throw new UsageError('adopt --apply asks before it changes anything: not on a terminal, so add --yes to confirm');
+      if (o.sql) return out(await commands.adoptSql(ctx, opts));
+      const r = await commands.adopt(ctx, opts);
+      if (o.json && !o.apply) out(JSON.stringify(r));
+      if (!o.json) printAdoption(r, out);
+      if (!o.apply) {
+        if (!r.exact) {
+          throw new StateError(
+            `${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} from revision ${r.revision}` +
+              (r.blocked ? `; 'adopt --apply' refuses: ${r.blocked}` : ": 'adopt --apply' aligns the database with it and stamps it"),
+          );
+        }
+        return;
+      }
+      if (r.blocked) throw new StateError(r.blocked);
+      if (r.action === 'none') {
+        if (o.json) out(JSON.stringify({ ...r, applied: null }));
+        return;
+      }
+      const what = r.action === 'stamp' ? `stamp ${r.revision}` : `run these ${r.steps.length} statements on ${r.database} and stamp ${r.revision}`;
+      if (!o.yes && !(await confirm!(`${what[0]!.toUpperCase()}${what.slice(1)}?`))) throw new StateError('not applied: nothing was changed');
+      const a = await commands.applyAdoption(ctx, { ...opts, reviewed: r.steps });
+      if (o.json) return out(JSON.stringify({ ...r, applied: a }));
+      out(`${a.steps.length ? `aligned: ${a.steps.length} statement${a.steps.length === 1 ? '' : 's'} in ${ms(a.ms)}; ` : ''}stamped ${baseLabel(a.from)} -> ${baseLabel(a.to)}`);
     });
 
   program

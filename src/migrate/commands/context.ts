@@ -24,6 +24,8 @@ export interface MigrateConfig {
   model?: ModelSource;
   /** Tables of other tools that `check` and autogenerate leave alone (the version table always is). */
   ignoreTables?: readonly string[];
+  /** The table whose presence says the application's schema exists (for `adopt`); without it, any table does. */
+  markerTable?: string;
 }
 
 /** How the engine learns the project's model without knowing its ORM: the SQL that builds it, and a scratch database to build it in. */

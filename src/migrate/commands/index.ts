@@ -221,4 +221,5 @@ export async function revision(ctx: CommandContext, o: { message: string; revId?
 }
 
 export { check, autogenerate, merge, type CheckResult, type AutogenerateOptions, type AutogenerateResult, type MergeResult } from './authoring.js';
+export { adopt, applyAdoption, adoptSql, type AdoptOptions, type AdoptResult, type AppliedAdoption, type NullCheck } from './adopt.js';
 export { CommandContext, type Connection, type MigrateConfig } from './context.js';

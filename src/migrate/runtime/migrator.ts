@@ -101,22 +101,39 @@ export class Migrator {
 
   /** Records `target` as the current revision without running anything. */
   stamp(target: string, o: { purge?: boolean } = {}): Promise<{ from: string[]; to: string[] }> {
+    return this.locked((x) => this.stampWith(x, target, o));
+  }
+
+  /**
+   * Work that is not a revision (adopt's alignment of a schema to one), run
+   * on the one Executor under the run's lock and policy, then `target`
+   * stamped in the same locked session: no other migrator can run between
+   * the alignment and the stamp.
+   */
+  align<T>(work: (x: Executor) => Promise<T>, target: string): Promise<{ result: T; from: string[]; to: string[] }> {
     return this.locked(async (x) => {
-      const from = await this.versions.read(x);
-      if (!o.purge) this.checkKnown(from);
-      const to = [...resolveTarget(this.scripts.map, target, o.purge ? [] : from)];
-      await x.begin();
-      try {
-        await x.query(this.versions.createSql);
-        if (o.purge) await x.query(`DELETE FROM ${this.versions.qualified}`);
-        await this.versions.write((t, p) => x.query(t, p), o.purge ? [] : from, to);
-        await x.commit();
-      } catch (e) {
-        await x.rollback();
-        throw e;
-      }
-      return { from, to };
+      // Refused before the work, not after it: the stamp would refuse an unknown revision anyway.
+      this.checkKnown(await this.versions.read(x));
+      const result = await work(x);
+      return { result, ...(await this.stampWith(x, target, {})) };
     });
+  }
+
+  private async stampWith(x: Executor, target: string, o: { purge?: boolean }): Promise<{ from: string[]; to: string[] }> {
+    const from = await this.versions.read(x);
+    if (!o.purge) this.checkKnown(from);
+    const to = [...resolveTarget(this.scripts.map, target, o.purge ? [] : from)];
+    await x.begin();
+    try {
+      await x.query(this.versions.createSql);
+      if (o.purge) await x.query(`DELETE FROM ${this.versions.qualified}`);
+      await this.versions.write((t, p) => x.query(t, p), o.purge ? [] : from, to);
+      await x.commit();
+    } catch (e) {
+      await x.rollback();
+      throw e;
+    }
+    return { from, to };
   }
 
   private run(direction: 'upgrade' | 'downgrade', target: string): Promise<StepResult[]> {
