@@ -24,8 +24,8 @@ const HOST: Partial<MigrateConfig> = { markerTable: 'candidates' };
 
 /** The eight ways the container's schema differs from 002, as a reviewer reads them. */
 const CONTAINER_DRIFT = [
-  `column candidates.created_at: nullable nullable in the database, NOT NULL in revision ${REV}`,
-  `column candidates.updated_at: nullable nullable in the database, NOT NULL in revision ${REV}`,
+  `column candidates.created_at: nullable in the database, NOT NULL in revision ${REV}`,
+  `column candidates.updated_at: nullable in the database, NOT NULL in revision ${REV}`,
   `column candidates.version: comment none in the database, "Optimistic locking version - increments on each update to prevent race conditions" in revision ${REV}`,
   `column candidates.rejection_reason: comment none in the database, "Optional explanation provided when a candidate application is rejected" in revision ${REV}`,
   `constraint on candidates (CHECK ((capacity_tons_per_day > 0))): named candidates_capacity_tons_per_day_check in the database, capacity_positive in revision ${REV}`,

@@ -56,7 +56,7 @@ describe('catalog diff', () => {
       'table old_table: in the database, not in the model',
       'column t.added: in the model, not in the database',
       'column t.gone: in the database, not in the model',
-      'column t.n: type integer in the database, bigint in the model; nullable nullable in the database, NOT NULL in the model; default 1 in the database, none in the model; comment "c1" in the database, "c2" in the model',
+      'column t.n: type integer in the database, bigint in the model; nullable in the database, NOT NULL in the model; default 1 in the database, none in the model; comment "c1" in the database, "c2" in the model',
       'constraint on t (CHECK ((n > 0))): named auto_name in the database, n_positive in the model',
       'constraint added on t (CHECK ((n <> 5))): in the model, not in the database',
       'constraint extra on t (CHECK ((n < 9))): in the database, not in the model',

@@ -120,7 +120,8 @@ const show = (v: string | boolean | null | undefined): string => (v === null || 
 function fieldText(f: ColumnField, a: ColumnSnapshot, w: ColumnSnapshot, s: Sides): string {
   const pick = (c: ColumnSnapshot): string | boolean | null | undefined => (f === 'nullable' ? c.nullable : f === 'default' ? c.default : f === 'comment' ? c.comment : c.type);
   const fmt = (c: ColumnSnapshot): string => (f === 'comment' && c.comment !== null ? JSON.stringify(c.comment) : show(pick(c)));
-  return `${f} ${fmt(a)} in ${s.actual}, ${fmt(w)} in ${s.wanted}`;
+  // `nullable` / `NOT NULL` name themselves; the other fields need their name.
+  return `${f === 'nullable' ? '' : `${f} `}${fmt(a)} in ${s.actual}, ${fmt(w)} in ${s.wanted}`;
 }
 
 /** A difference in words a reviewer reads: `column candidates.notes: in the model, not in the database`. */
