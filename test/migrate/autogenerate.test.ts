@@ -9,7 +9,7 @@ import { commands } from '../../src/migrate/index.js';
 import { candidateColumnComments, candidateColumns, candidateConstraints, candidateRoutines } from '../../src/model/candidates.js';
 import { MODEL, type ModelParts } from '../../src/model/ddl.js';
 import { catalog, type Catalog } from '../support/catalog.js';
-import { ROOT } from '../support/cli.js';
+import { migrate, ROOT } from '../support/cli.js';
 import { testEngines, type TestDatabase } from '../support/databases.js';
 import { contextFor, scratchVersions } from '../support/engine-context.js';
 
@@ -97,7 +97,14 @@ describe.each(engines)('authoring on $name', (engine) => {
     expect(byColumnName(await catalog(db))).toEqual(byColumnName(before));
 
     const script = await commands.sql(contextFor(db, dir, parts), 'upgrade', `${HEAD}:head`);
-    await db.session((s) => s.exec(script));
+    if (t.url) {
+      // On the server, as a DBA would apply it: psql, stopping at the first error.
+      const file = join(dir, '..', 'upgrade.sql');
+      writeFileSync(file, script);
+      execFileSync('psql', ['-q', '-X', '-v', 'ON_ERROR_STOP=1', '-d', t.url, '-f', file], { stdio: 'pipe' });
+    } else {
+      await db.session((s) => s.exec(script));
+    }
     expect(await catalog(db)).toEqual(after);
   });
 
@@ -176,6 +183,14 @@ describe.each(engines)('branches and merges on $name', (engine) => {
       const both = await commands.upgrade(ctx(), 'heads');
       expect(both.current).toEqual(['x01_alpha', 'x01_beta']);
       expect((await commands.current(ctx())).atHead).toBe(true);
+      if (t.url) {
+        // The CLI's --check-heads, on the same database: at both heads, then behind one of them.
+        const check = (): number => migrate(['current', '--check-heads'], { DATABASE_URL: t.url!, MIGRATIONS_DIR: dir }).code;
+        expect(check()).toBe(0);
+        await commands.downgrade(ctx(), 'x01_beta-1');
+        expect(check()).toBe(1);
+        await commands.upgrade(ctx(), 'heads');
+      }
       expect(await db.query('SELECT version_num FROM alembic_version ORDER BY 1')).toEqual([{ version_num: 'x01_alpha' }, { version_num: 'x01_beta' }]);
       expect((await commands.branches(ctx())).map((b) => [b.revision, b.children])).toEqual([[HEAD, ['x01_alpha', 'x01_beta']]]);
 
