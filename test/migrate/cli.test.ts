@@ -104,14 +104,24 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     expect(run('history', '-v', '-r', ':000').stdout).toMatch(/Rev: 000_initial_schema\nParent: <base>/);
   });
 
-  it('downgrades and warns, naming the column and the count, before dropping rejection reasons', async () => {
+  it('refuses a downgrade over stored rejection reasons without --allow-data-loss, naming the column and count, changing nothing', async () => {
     if (engine.name === 'server') {
       const db = await openDatabase(tdb.target);
       await db.exec(`INSERT INTO candidates (company_name, contact_email, products, truck_count, capacity_tons_per_day, status, rejection_reason)
                      VALUES ('R', 'r@x.io', '["apples"]', 1, 1, 'rejected', 'no trucks')`);
       await db.close();
+      const refused = run('downgrade', '-1');
+      expect(refused.code).toBe(1);
+      expect(oneLineError(refused)).toBe(
+        'error: downgrade 002_add_rejection_reason -> 001_add_version_column would drop column candidates.rejection_reason (1 non-null value); ' +
+          'nothing was changed: back the data up or move it, then rerun with --allow-data-loss',
+      );
+      expect(current()).toBe(`${HEAD} (head)`);
+      const kept = await openDatabase(tdb.target);
+      expect(await kept.query('SELECT rejection_reason FROM candidates')).toEqual([{ rejection_reason: 'no trucks' }]);
+      await kept.close();
     }
-    const r = run('downgrade', '-1');
+    const r = run('downgrade', '-1', '--allow-data-loss');
     expect(r.code).toBe(0);
     if (engine.name === 'server') expect(r.stderr).toMatch(/WARNING 002_add_rejection_reason: dropping candidates.rejection_reason discards 1 non-null value/);
     expect(r.stdout).toMatch(/downgrade 002_add_rejection_reason -> 001_add_version_column, .* \d+ ms/);

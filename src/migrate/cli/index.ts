@@ -3,7 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import * as commands from '../commands/index.js';
 import { CommandContext, type MigrateConfig } from '../commands/context.js';
 import type { RevisionSummary } from '../commands/index.js';
-import { errorText, MigrateError, oneLine } from '../errors.js';
+import { errorText, MigrateError, oneLine, UsageError } from '../errors.js';
+import type { RunPolicy } from '../runtime/policy.js';
 import { describeStep, unknownRevisionError, type MigrationEvent } from '../runtime/migrator.js';
 import { MAX_ID_LENGTH } from '../script/loader.js';
 
@@ -56,6 +57,21 @@ function json({ children: _c, isMergePoint: _m, ...s }: RevisionSummary): Omit<R
   return s;
 }
 
+/**
+ * What the CLI runs DDL under unless the host says otherwise: a statement
+ * that waits for a lock gives up after 2 s (so application queries queued
+ * behind it wait no longer) and is retried with backoff, up to 10 times.
+ * The engine's own defaults (no timeouts) stay for programmatic use.
+ */
+export const CLI_POLICY: Partial<RunPolicy> = { lockTimeoutMs: 2_000, retries: 10, retryBackoffMs: 500, retryMaxBackoffMs: 10_000 };
+
+/** `--lock-wait 30` (seconds, fractions allowed) as milliseconds; a bad value is a usage error. */
+export function secondsToMs(raw: string, what: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${what} must be a number of seconds, 0 or more (got '${raw}')`);
+  return Math.round(n * 1000);
+}
+
 function ms(n: number): string {
   return n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`;
 }
@@ -92,7 +108,13 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         break;
     }
   };
-  const ctx = new CommandContext({ ...env, onEvent: progress });
+  const config: MigrateConfig = { ...env, policy: { ...CLI_POLICY, ...env.policy }, onEvent: progress };
+  const ctx = new CommandContext(config);
+  /** A per-command `--lock-wait`, over the host's setting. */
+  const lockWait = (o: { lockWait?: string }): void => {
+    if (o.lockWait !== undefined) config.policy = { ...config.policy, lockWaitMs: secondsToMs(o.lockWait, '--lock-wait') };
+  };
+  const lockWaitOption = (): Option => new Option('--lock-wait <seconds>', 'give up (exit 1) after waiting this long for another migration; default: wait');
 
   const program = new Command(cmd)
     .description('Alembic-grade schema migrations for PostgreSQL (server or embedded).')
@@ -103,12 +125,13 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
   if (env.version) program.version(env.version, '-V, --version', 'print the version and exit');
 
   const moveAction = (direction: 'upgrade' | 'downgrade') =>
-    async (target: string, o: { sql?: boolean }): Promise<void> => {
+    async (target: string, o: { sql?: boolean; allowDataLoss?: boolean; lockWait?: string }): Promise<void> => {
       if (o.sql) {
         out(await commands.sql(ctx, direction, target));
         return;
       }
-      const r = await commands[direction](ctx, target);
+      lockWait(o);
+      const r = await commands[direction](ctx, target, { allowDataLoss: o.allowDataLoss === true });
       const at = r.current.length ? r.current.map((h) => h + headMark(r.heads, h)).join(', ') : '<base>';
       out(
         r.steps.length === 0
@@ -122,6 +145,8 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .description('apply revisions up to a target (each in its own transaction)')
     .argument('[target]', "head, heads, +N, <rev>, <rev>+N; with --sql also <from>:<to>", 'heads')
     .option('--sql', 'print the SQL instead of running it (offline; no database needed)')
+    .option('--allow-data-loss', 'run steps that drop a column or table holding data (refused otherwise)')
+    .addOption(lockWaitOption())
     .addHelpText('after', examples('upgrade head', 'upgrade +1', 'upgrade 001', 'upgrade --sql base:head > upgrade.sql'))
     .action(moveAction('upgrade'));
 
@@ -130,6 +155,8 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .description('undo revisions down to a target (each in its own transaction)')
     .argument('<target>', '-N, base, <rev>, <rev>-N; with --sql <from>:<to>')
     .option('--sql', 'print the SQL instead of running it (offline; no database needed)')
+    .option('--allow-data-loss', 'run steps that drop a column or table holding data (refused otherwise)')
+    .addOption(lockWaitOption())
     .addHelpText('after', examples('downgrade -1', 'downgrade 000_initial_schema', 'downgrade base', 'downgrade --sql head:001'))
     .action(moveAction('downgrade'));
 
@@ -159,9 +186,19 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .option('-r, --rev-range <range>', 'only <lower>:<upper> (either side may be empty; base, head, current, +N/-N)')
     .option('-v, --verbose', 'show each revision in full')
     .option('-i, --indicate-current', 'mark the database’s current revision (connects to it)')
+    .option('--applied', 'list the steps applied to the database, from its history table (connects to it)')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', examples('history', 'history -r 000:head -v', 'history -i --json'))
-    .action(async (o: { json?: boolean; revRange?: string; verbose?: boolean; indicateCurrent?: boolean }) => {
+    .addHelpText('after', examples('history', 'history -r 000:head -v', 'history -i --json', 'history --applied'))
+    .action(async (o: { json?: boolean; revRange?: string; verbose?: boolean; indicateCurrent?: boolean; applied?: boolean }) => {
+      if (o.applied) {
+        const h = await commands.appliedHistory(ctx);
+        if (o.json) return out(JSON.stringify(h.rows));
+        if (h.rows.length === 0) return err(`no steps recorded in ${h.table} on ${h.database}`);
+        for (const r of h.rows) {
+          out(`${r.startedAt.toISOString()}  ${r.direction.padEnd(9)} ${r.revision.padEnd(32)} ${r.checksum.slice(0, 12)}  ${ms(r.durationMs).padStart(8)}  ${r.dbUser} / ${r.runBy}`);
+        }
+        return;
+      }
       const revs = await commands.history(ctx, { ...(o.revRange !== undefined ? { range: o.revRange } : {}), indicateCurrent: o.indicateCurrent === true });
       if (o.json) out(JSON.stringify(revs.map(json)));
       else for (const s of revs) out(o.verbose ? full(s) + '\n' : line(s));
@@ -214,11 +251,29 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .description('record a revision as current without running any migration')
     .argument('<rev>', 'an id, head, heads or base')
     .option('--purge', 'empty the version table first (when it holds a revision no script knows)')
+    .addOption(lockWaitOption())
     .addHelpText('after', `${examples('stamp head', 'stamp --purge 002_add_rejection_reason')}\n  (stamp head adopts a database built by other means)`)
-    .action(async (rev: string, o: { purge?: boolean }) => {
+    .action(async (rev: string, o: { purge?: boolean; lockWait?: string }) => {
+      lockWait(o);
       const r = await commands.stamp(ctx, rev, { purge: o.purge === true });
       err(`stamp on ${r.database}`);
       out(`stamped ${baseLabel(r.from)} -> ${baseLabel(r.to)} (no migration ran)`);
+    });
+
+  program
+    .command('accept-checksum')
+    .description('accept, after review, the changed code of an applied revision (recorded in the history table)')
+    .argument('<rev>', 'the applied revision whose new checksum to record')
+    .addOption(lockWaitOption())
+    .addHelpText('after', examples('accept-checksum 001_add_version_column'))
+    .action(async (rev: string, o: { lockWait?: string }) => {
+      lockWait(o);
+      const r = await commands.acceptChecksum(ctx, rev);
+      out(
+        r.replaced === null
+          ? `${r.revision}: checksum ${r.checksum.slice(0, 12)} already recorded, nothing to accept`
+          : `${r.revision}: accepted checksum ${r.checksum.slice(0, 12)} (was ${r.replaced.slice(0, 12)})`,
+      );
     });
 
   program

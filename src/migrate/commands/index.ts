@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ResolutionError, UsageError } from '../errors.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveRange, resolveTarget, type Heads } from '../revisions/targets.js';
-import { describeStep } from '../runtime/migrator.js';
+import type { HistoryRow } from '../runtime/history.js';
+import { describeStep, type RunOptions } from '../runtime/migrator.js';
 import { MAX_ID_LENGTH, type Script, type ScriptDirectory } from '../script/loader.js';
 import type { CommandContext } from './context.js';
 
@@ -81,12 +82,12 @@ function checkDirection(direction: 'upgrade' | 'downgrade', target: string): voi
   }
 }
 
-async function move(ctx: CommandContext, direction: 'upgrade' | 'downgrade', target: string): Promise<MoveResult> {
+async function move(ctx: CommandContext, direction: 'upgrade' | 'downgrade', target: string, o: RunOptions): Promise<MoveResult> {
   checkDirection(direction, target);
   const started = performance.now();
   const { migrator, database } = await ctx.migrator();
   ctx.config.onEvent?.({ type: 'run-start', direction, target, database });
-  const results = await migrator[direction](target);
+  const results = await migrator[direction](target, o);
   const scripts = migrator.scripts.scripts;
   return {
     direction,
@@ -102,12 +103,24 @@ async function move(ctx: CommandContext, direction: 'upgrade' | 'downgrade', tar
   };
 }
 
-export function upgrade(ctx: CommandContext, target = 'heads'): Promise<MoveResult> {
-  return move(ctx, 'upgrade', target);
+export function upgrade(ctx: CommandContext, target = 'heads', o: RunOptions = {}): Promise<MoveResult> {
+  return move(ctx, 'upgrade', target, o);
 }
 
-export function downgrade(ctx: CommandContext, target: string): Promise<MoveResult> {
-  return move(ctx, 'downgrade', target);
+export function downgrade(ctx: CommandContext, target: string, o: RunOptions = {}): Promise<MoveResult> {
+  return move(ctx, 'downgrade', target, o);
+}
+
+/** Every step the engine recorded in the database, oldest first. */
+export async function appliedHistory(ctx: CommandContext): Promise<{ database: string; table: string; rows: HistoryRow[] }> {
+  const { migrator, database } = await ctx.migrator();
+  return { database, table: migrator.history.qualified, rows: await migrator.applied() };
+}
+
+/** Accepts, after review, the new checksum of an applied revision that changed. */
+export async function acceptChecksum(ctx: CommandContext, rev: string): Promise<{ database: string; revision: string; replaced: string | null; checksum: string }> {
+  const { migrator, database } = await ctx.migrator();
+  return { database, ...(await migrator.acceptChecksum(rev)) };
 }
 
 /** A target offline: there is no database, so nothing may be relative to what it records. */
