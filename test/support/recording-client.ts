@@ -102,7 +102,7 @@ export class RecordingClient implements SqlClient {
 
   /** The statements sent, without the lock, version-table reads and history bookkeeping around every run. */
   get sent(): string[] {
-    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|to_regclass|^SELECT version_num|_history\b/.test(l));
+    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|pg_backend_pid|to_regclass|^SELECT version_num|_history\b/.test(l));
   }
 }
 

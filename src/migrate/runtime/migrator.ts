@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { DataLossError, errorText, LockWaitError, StateError, StepError } from '../errors.js';
+import { DataLossError, errorText, LockWaitError, PoolerError, StateError, StepError } from '../errors.js';
 import { describeObject, inspectOp } from '../ops/inspect.js';
 import { createOperations, type OperationSink } from '../ops/operations.js';
 import { renderOp } from '../ops/render.js';
@@ -47,6 +47,16 @@ export interface RunOptions {
   allowDataLoss?: boolean;
 }
 
+/**
+ * Takes the lock unless this server session holds it already (advisory
+ * locks are re-entrant, so only a pooler handing one session to two clients
+ * gets `held`), and names the server process that holds it.
+ */
+const LOCK_SQL =
+  'SELECT s.held, CASE WHEN s.held THEN false ELSE pg_try_advisory_lock($1::bigint) END AS ok, pg_backend_pid() AS pid ' +
+  "FROM (SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 " +
+  'AND classid = (($1::bigint >> 32) & 4294967295)::oid AND objid = ($1::bigint & 4294967295)::oid) AS held) s';
+
 /** How often a waiter says it is still waiting for the lock. */
 const WAIT_REPORT_MS = 5_000;
 const LOCK_POLL_MS = 200;
@@ -67,6 +77,8 @@ export class Migrator {
   private readonly runBy: string;
   private readonly emit: (e: MigrationEvent) => void;
   private readonly clock: Clock;
+  /** The server process that took the advisory lock: every statement of the run must reach it. */
+  private lockHolder: number | undefined;
   /** The revision whose code is running, for events raised below it. */
   private running: string | undefined;
 
@@ -266,8 +278,19 @@ export class Migrator {
       const started = this.clock.now();
       let reported = -Infinity;
       for (;;) {
-        const [got] = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
-        if (got?.ok) break;
+        const [got] = await s.query<{ ok: boolean; pid: number; held: boolean }>(LOCK_SQL, [key]);
+        if (got?.held) {
+          // Advisory locks are re-entrant per server session: this one already
+          // holds it for another client, so a pooler is sharing sessions.
+          throw new PoolerError(
+            `server process ${got.pid} already holds the migration lock for another client: a transaction-mode pooler (PgBouncer) is between; ` +
+              'migrate over a direct connection (DIRECT_DATABASE_URL) or a session-mode pool',
+          );
+        }
+        if (got?.ok) {
+          this.lockHolder = got.pid;
+          break;
+        }
         const waited = this.clock.now() - started;
         const limit = this.policy.lockWaitMs;
         if (limit !== null && waited >= limit) {
@@ -283,6 +306,7 @@ export class Migrator {
         await this.clock.sleep(limit === null ? LOCK_POLL_MS : Math.max(1, Math.min(LOCK_POLL_MS, limit - waited)));
       }
       try {
+        await this.checkSession(x);
         return await fn(x);
       } finally {
         await s.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
@@ -290,7 +314,24 @@ export class Migrator {
     });
   }
 
+  /**
+   * A session advisory lock belongs to one server process. Behind a
+   * transaction-mode pooler (PgBouncer) the next statement may reach another
+   * one, where the lock is not held and another migrator may run: checked
+   * once the lock is taken and again at each step (inside its transaction,
+   * so the whole step runs where it was checked), and refused before any change.
+   */
+  private async checkSession(x: Executor): Promise<void> {
+    const [row] = await x.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    if (row?.pid === this.lockHolder) return;
+    throw new PoolerError(
+      `the migration lock was taken by server process ${this.lockHolder} but this statement ran on ${row?.pid}: ` +
+        'a transaction-mode pooler (PgBouncer) is between; migrate over a direct connection (DIRECT_DATABASE_URL) or a session-mode pool',
+    );
+  }
+
   private async runStep(x: Executor, step: Step, script: Script, o: RunOptions): Promise<StepResult> {
+    await this.checkSession(x);
     const started = this.clock.now();
     const startedAt = new Date();
     const warnings: string[] = [];
