@@ -54,5 +54,14 @@ const code = await runCli(process.argv.slice(2), {
     const direct = env.DIRECT_DATABASE_URL?.trim();
     return openDatabase(databaseTarget(direct ? { ...env, DATABASE_URL: direct } : env), { max: 1, fetchTypes: false });
   },
+  model: {
+    // Not bundled into this file (a computed specifier): the model pulls in
+    // drizzle-orm and drizzle-kit, which only check and autogenerate need.
+    ddl: async () => {
+      const { modelDdl } = (await import(new URL('../model/ddl.js', import.meta.url).href)) as typeof import('../model/ddl.js');
+      return modelDdl();
+    },
+    scratch: async () => (await import('../db/index.js')).openDatabase({ kind: 'memory' }),
+  },
 });
 process.exitCode = code;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -164,7 +164,7 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     const r = withVersions(dir, 'revision', '-m', 'Add provider index');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/created .*003_add_provider_index\.ts \(revises 002_add_rejection_reason\)/);
-    expect(readFileSync(join(dir, '003_add_provider_index.ts'), 'utf8')).toContain(`downRevision: "${HEAD}"`);
+    expect(readFileSync(join(dir, '003_add_provider_index.ts'), 'utf8')).toContain(`downRevision: '${HEAD}'`);
     expect(withVersions(dir, 'revision', '-m', 'x', '--rev-id', '003_add_provider_index').code).toBe(1);
     expect(withVersions(dir, 'revision', '-m', 'x', '--rev-id', 'bad-id!').code).toBe(2);
     expect(withVersions(dir, 'heads').stdout.trim()).toBe('003_add_provider_index (head)');
@@ -191,6 +191,37 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     expect(run('stamp', '--purge', HEAD).code).toBe(0);
     expect(current()).toBe(`${HEAD} (head)`);
   });
+
+  it('checks the database against the model, and autogenerates the revision that closes a difference', async () => {
+    const clean = run('check');
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout.trim()).toBe(`ok: the database is at ${HEAD} and matches the model`);
+    const dir = versionsWith({});
+    const nothing = withVersions(dir, 'revision', '--autogenerate', '-m', 'nothing');
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toMatch(/^no changes detected/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('003'))).toEqual([]);
+
+    const db = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await db.exec('ALTER TABLE candidates ADD COLUMN extra integer');
+    await db.close();
+    const drift = run('check', '--json');
+    expect(drift.code).toBe(1);
+    expect(JSON.parse(drift.stdout)).toMatchObject({ clean: false, atHead: true, differences: ['column candidates.extra: in the database, not in the model'] });
+    expect(oneLineError(drift)).toMatch(/1 difference between the database and the model: the model changed without a revision/);
+
+    const gen = withVersions(dir, 'revision', '--autogenerate', '-m', 'drop extra');
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stdout).toMatch(/detected dropColumn column candidates.extra\n.*created .*003_drop_extra\.ts \(revises 002_add_rejection_reason\)/s);
+    expect(gen.stderr).toMatch(/WARNING: the upgrade drops column candidates.extra and its data/);
+    expect(withVersions(dir, 'upgrade', 'head').code).toBe(0);
+    expect(withVersions(dir, 'check').code).toBe(0);
+    expect(withVersions(dir, 'downgrade', '-1').code).toBe(0);
+    const back = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    expect(await back.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'candidates' AND column_name = 'extra'`)).toEqual([{ data_type: 'integer' }]);
+    await back.exec('ALTER TABLE candidates DROP COLUMN extra');
+    await back.close();
+  }, 180_000);
 
   it('never says ok when it is not: wrong-way relative steps, --sql ranges that need the database, empty ranges', () => {
     const refusals: [string[], number, RegExp][] = [

@@ -12,7 +12,7 @@ describe('revision template', () => {
 
   it('writes a module with the right down revision', () => {
     const text = renderRevision({ id: '003_x', downRevisions: ['002_add_rejection_reason'], message: 'x', createDate: 'now', typesFrom: '../t.js' });
-    expect(text).toContain('downRevision: "002_add_rejection_reason"');
+    expect(text).toContain("downRevision: '002_add_rejection_reason'");
     expect(text).toContain('satisfies RevisionModule');
   });
 });

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import * as commands from '../commands/index.js';
 import { CommandContext, type MigrateConfig } from '../commands/context.js';
 import type { RevisionSummary } from '../commands/index.js';
-import { errorText, MigrateError, oneLine, UsageError } from '../errors.js';
+import { errorText, MigrateError, oneLine, StateError, UsageError } from '../errors.js';
 import type { RunPolicy } from '../runtime/policy.js';
 import { describeStep, unknownRevisionError, type MigrationEvent } from '../runtime/migrator.js';
 import { MAX_ID_LENGTH } from '../script/loader.js';
@@ -70,6 +70,21 @@ export function secondsToMs(raw: string, what: string): number {
   const n = Number(raw.trim());
   if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${what} must be a number of seconds, 0 or more (got '${raw}')`);
   return Math.round(n * 1000);
+}
+
+/** The one-line refusal of `check`: what is wrong, and the way out of each. */
+function checkProblems(r: commands.CheckResult): string {
+  const parts: string[] = [];
+  const n = r.differences.length;
+  if (n || !r.atHead) {
+    parts.push(
+      `${n} difference${n === 1 ? '' : 's'} between the database and the model` +
+        (r.atHead ? ': the model changed without a revision (revision --autogenerate writes one)' : '; upgrade first'),
+    );
+  }
+  const changed = r.changedChecksums.map((c) => c.revision);
+  if (changed.length) parts.push(`applied revision${changed.length === 1 ? '' : 's'} changed since ${changed.length === 1 ? 'it' : 'they'} ran: ${changed.join(', ')}`);
+  return parts.join('; ');
 }
 
 function ms(n: number): string {
@@ -164,9 +179,10 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .command('current')
     .description("show the database's current revision")
     .option('-v, --verbose', 'show each revision in full and the database used')
+    .option('--check-heads', 'exit 1 unless the database is at every head')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', examples('current', 'current --json'))
-    .action(async (o: { json?: boolean; verbose?: boolean }) => {
+    .addHelpText('after', examples('current', 'current --json', 'current --check-heads   # in a deploy script'))
+    .action(async (o: { json?: boolean; verbose?: boolean; checkHeads?: boolean }) => {
       const r = await commands.current(ctx);
       if (o.json) out(JSON.stringify({ database: r.database, current: r.current, heads: r.heads, atHead: r.atHead, unknown: r.unknown }));
       else {
@@ -178,6 +194,9 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         });
       }
       if (r.unknown.length) throw unknownRevisionError(r.unknown, env.versionsDir);
+      if (o.checkHeads && !r.atHead) {
+        throw new StateError(`the database is at ${r.current.length ? r.current.join(', ') : 'base'}, not at every head (${r.heads.join(', ')})`);
+      }
     });
 
   program
@@ -278,14 +297,73 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
 
   program
     .command('revision')
-    .description('write a new revision file from the template, on top of the current head')
+    .description('write a new revision file from the template (migrations/script.ts.tmpl), on top of the head')
     .requiredOption('-m, --message <message>', 'what the revision does (also names the file)')
+    .option('--autogenerate', 'compare the model with the database (at head) and write the operations that bring it there, with their exact reverse')
+    .option('--rename <old=new>', 'with --autogenerate: a table (old=new) or column (table.old=new) that was renamed, not dropped and added; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--allow-empty', 'with --autogenerate: write the file even when nothing changed')
     .option('--rev-id <id>', `the revision id (letters, digits, _; at most ${MAX_ID_LENGTH}); default: next number`)
     .addOption(new Option('--head <rev>', 'the revision to build on, when there are several heads'))
-    .addHelpText('after', examples('revision -m "add provider index"', 'revision -m "merge" --rev-id 004_merge'))
-    .action(async (o: { message: string; revId?: string; head?: string }) => {
-      const r = await commands.revision(ctx, { message: o.message, ...(o.revId ? { revId: o.revId } : {}), ...(o.head ? { head: o.head } : {}) });
-      out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)})`);
+    .option('--splice', 'with --head: allow building on a revision that is not a head (starts a branch)')
+    .addHelpText(
+      'after',
+      examples(
+        'revision --autogenerate -m "add notes to candidates"',
+        'revision --autogenerate -m "rename notes" --rename candidates.notes=remarks',
+        'revision -m "add provider index"',
+        'revision -m "hotfix" --head 001 --splice',
+      ),
+    )
+    .action(async (o: { message: string; autogenerate?: boolean; rename: string[]; allowEmpty?: boolean; revId?: string; head?: string; splice?: boolean }) => {
+      const revId = o.revId ? { revId: o.revId } : {};
+      if (!o.autogenerate) {
+        if (o.rename.length || o.allowEmpty) throw new UsageError('--rename and --allow-empty go with --autogenerate');
+        const r = await commands.revision(ctx, { message: o.message, ...revId, ...(o.head ? { head: o.head } : {}), splice: o.splice === true });
+        out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)})`);
+        return;
+      }
+      if (o.head || o.splice) throw new UsageError('--autogenerate builds on the head the database is at; --head and --splice are for hand-written revisions');
+      const { parseRename } = await import('../autogen/plan.js');
+      const r = await commands.autogenerate(ctx, { message: o.message, ...revId, renames: o.rename.map(parseRename), allowEmpty: o.allowEmpty === true });
+      if (!r.path) {
+        out('no changes detected: the database already matches the model (no file written; --allow-empty writes one anyway)');
+        return;
+      }
+      for (const c of r.changes) out(`  detected ${c}`);
+      for (const d of r.dataLoss) err(`WARNING: the upgrade drops ${d} and its data (marked DATA LOSS in the file); if it was renamed, use --rename`);
+      out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)}): review it, then upgrade head`);
+    });
+
+  program
+    .command('check')
+    .description('exit 0 when the database is at head, its schema equals the model and no applied revision changed; 1 with each problem otherwise')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', examples('check', 'check --json   # in CI'))
+    .action(async (o: { json?: boolean }) => {
+      const r = await commands.check(ctx);
+      if (o.json) out(JSON.stringify(r));
+      else {
+        if (!r.atHead) out(`not at head: the database is at ${baseLabel(r.current)}, head is ${r.heads.join(', ')}`);
+        for (const d of r.differences) out(d);
+        for (const c of r.changedChecksums) {
+          out(`changed since applied: ${c.revision} (recorded ${c.recorded.slice(0, 12)}, now ${c.actual.slice(0, 12)}): restore the file, or review it and run 'accept-checksum ${c.revision}'`);
+        }
+        if (r.clean) out(`ok: the database is at ${r.heads.join(', ')} and matches the model`);
+      }
+      if (!r.clean) throw new StateError(checkProblems(r));
+    });
+
+  program
+    .command('merge')
+    .description('write a revision that joins several heads into one')
+    .argument('[revisions...]', "the revisions to join (default: heads)")
+    .requiredOption('-m, --message <message>', 'what the merge is (also names the file)')
+    .option('--rev-id <id>', 'the revision id; default: next number')
+    .addHelpText('after', examples('merge -m "join billing and reporting branches" heads', 'merge -m "merge" 003_a 003_b --rev-id 004_merge'))
+    .action(async (revisions: string[], o: { message: string; revId?: string }) => {
+      const r = await commands.merge(ctx, { message: o.message, revisions, ...(o.revId ? { revId: o.revId } : {}) });
+      for (const c of r.conflicts) err(`WARNING: both branches touch ${c}: check that the two changes compose`);
+      out(`created ${relative(process.cwd(), r.path) || r.path} (merges ${r.downRevisions.join(', ')})`);
     });
 
   try {

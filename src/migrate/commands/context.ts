@@ -20,6 +20,18 @@ export interface MigrateConfig {
   policy?: Partial<RunPolicy>;
   versionTable?: VersionTableName;
   onEvent?: (e: MigrationEvent) => void;
+  /** The schema the project wants (its model), for `check` and `revision --autogenerate`. */
+  model?: ModelSource;
+  /** Tables of other tools that `check` and autogenerate leave alone (the version table always is). */
+  ignoreTables?: readonly string[];
+}
+
+/** How the engine learns the project's model without knowing its ORM: the SQL that builds it, and a scratch database to build it in. */
+export interface ModelSource {
+  /** Statements that build the model on an empty database. */
+  ddl(): Promise<readonly string[]>;
+  /** A new, empty database, closed after use. */
+  scratch(): Promise<Connection>;
 }
 
 /**
@@ -29,7 +41,7 @@ export interface MigrateConfig {
  */
 export class CommandContext {
   private scriptsLoaded: Promise<ScriptDirectory> | undefined;
-  private readonly open: Connection[] = [];
+  private opened: Promise<Connection> | undefined;
 
   constructor(readonly config: MigrateConfig) {}
 
@@ -37,15 +49,13 @@ export class CommandContext {
     return (this.scriptsLoaded ??= loadScriptDirectory(this.config.versionsDir));
   }
 
-  async connect(): Promise<Connection> {
-    const c = await this.config.connect();
-    this.open.push(c);
-    return c;
+  /** The one connection of this command (an embedded database can be opened once per process). */
+  connect(): Promise<Connection> {
+    return (this.opened ??= this.config.connect());
   }
 
   async migrator(): Promise<{ migrator: Migrator; database: string }> {
-    const scripts = await this.scripts();
-    const c = await this.connect();
+    const [scripts, c] = await Promise.all([this.scripts(), this.connect()]);
     const migrator = new Migrator({
       client: c,
       scripts,
@@ -57,6 +67,8 @@ export class CommandContext {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.open.splice(0).map((c) => c.close().catch(() => {})));
+    const c = this.opened;
+    this.opened = undefined;
+    await c?.then((x) => x.close()).catch(() => {});
   }
 }

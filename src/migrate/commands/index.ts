@@ -1,11 +1,10 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ResolutionError, UsageError } from '../errors.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveRange, resolveTarget, type Heads } from '../revisions/targets.js';
 import type { HistoryRow } from '../runtime/history.js';
 import { describeStep, type RunOptions } from '../runtime/migrator.js';
-import { MAX_ID_LENGTH, type Script, type ScriptDirectory } from '../script/loader.js';
+import type { Script, ScriptDirectory } from '../script/loader.js';
+import { parentsFor, writeRevision } from './authoring.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -226,27 +225,13 @@ export interface NewRevisionResult {
   path: string;
 }
 
-export async function revision(ctx: CommandContext, o: { message: string; revId?: string; head?: string }): Promise<NewRevisionResult> {
+/** A new, empty revision on top of the head (or of `head`; a non-head only with `splice`, starting a branch). */
+export async function revision(ctx: CommandContext, o: { message: string; revId?: string; head?: string; splice?: boolean }): Promise<NewRevisionResult> {
   const dir = await ctx.scripts();
-  const message = o.message.trim();
-  if (!message) throw new UsageError('--message must not be empty');
-  let down: readonly string[];
-  if (o.head) down = resolveTarget(dir.map, o.head, []);
-  else if (dir.map.heads.length > 1) {
-    throw new ResolutionError(`several heads (${dir.map.heads.join(', ')}): pick one with --head <rev>`);
-  } else down = dir.map.heads;
-  // Only `revision` writes files: the template is not loaded otherwise.
-  const { nextRevisionId, renderRevision } = await import('../script/template.js');
-  const id = o.revId ?? nextRevisionId([...dir.scripts.keys()], message);
-  if (!/^[A-Za-z0-9_]+$/.test(id) || id.length > MAX_ID_LENGTH) {
-    throw new UsageError(`--rev-id must be letters, digits and _, at most ${MAX_ID_LENGTH} characters (got '${id}')`);
-  }
-  if (dir.map.has(id)) throw new ResolutionError(`revision ${id} already exists (${dir.scripts.get(id)!.path})`);
-  const path = join(ctx.config.versionsDir, `${id}.ts`);
-  if (existsSync(path)) throw new ResolutionError(`${path} already exists`);
-  const createDate = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
-  writeFileSync(path, renderRevision({ id, downRevisions: down, message, createDate, typesFrom: ctx.config.typesImport }));
+  const down = parentsFor(dir, o);
+  const { id, path } = await writeRevision(ctx, dir, { message: o.message, ...(o.revId ? { revId: o.revId } : {}), down });
   return { revision: id, downRevisions: [...down], path };
 }
 
+export { check, autogenerate, merge, type CheckResult, type AutogenerateOptions, type AutogenerateResult, type MergeResult } from './authoring.js';
 export { CommandContext, type Connection, type MigrateConfig } from './context.js';

@@ -25,6 +25,8 @@ export function constraintDefinition(c: Constraint): string {
       return `${named}UNIQUE (${list(c.columns)})`;
     case 'check':
       return `${named}CHECK (${c.expression})${c.notValid ? ' NOT VALID' : ''}`;
+    case 'definition':
+      return `${named}${c.definition}`;
     case 'foreignKey':
       return [
         `${named}FOREIGN KEY (${list(c.columns)}) REFERENCES ${qualified(c.references.table)} (${list(c.references.columns)})`,

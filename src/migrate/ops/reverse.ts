@@ -61,7 +61,10 @@ const REVERSE: Reversers = {
   renameConstraint: (o) => ({ op: 'renameConstraint', table: o.table, name: o.to, to: o.name }),
   setComment: (o) =>
     o.previous === undefined ? none(o, 'the previous comment is not given (set \'previous\')') : { op: 'setComment', on: o.on, comment: o.previous, previous: o.comment },
-  createFunction: ({ op: _, ...def }) => ({ op: 'dropFunction', name: def.name, ...(def.args ? { args: def.args } : {}), restore: def }),
+  createFunction: ({ op: _, previous, ...def }) =>
+    previous
+      ? { op: 'createFunction', ...previous, previous: def }
+      : { op: 'dropFunction', name: def.name, ...(def.args ? { args: def.args } : {}), restore: def },
   dropFunction: (o) => (o.restore ? { op: 'createFunction', ...o.restore } : none(o, `the definition of function ${o.name} is not given (set 'restore')`)),
   createTrigger: ({ op: _, ...def }) => ({ op: 'dropTrigger', name: def.name, table: def.table, restore: def }),
   dropTrigger: (o) => (o.restore ? { op: 'createTrigger', ...o.restore } : none(o, `the definition of trigger ${o.name} is not given (set 'restore')`)),

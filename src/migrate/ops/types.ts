@@ -33,7 +33,9 @@ export type Constraint =
       onDelete?: ForeignKeyAction;
       onUpdate?: ForeignKeyAction;
       notValid?: boolean;
-    };
+    }
+  /** Any other constraint (an exclusion constraint, say), as PostgreSQL prints its definition. */
+  | { kind: 'definition'; name?: string; definition: string };
 
 /** A column name, or an expression / ordered column for an index key. */
 export type IndexKey =
@@ -105,7 +107,8 @@ export type Op =
   | { op: 'dropConstraint'; table: string; name: string; ifExists?: boolean; restore?: Constraint }
   | { op: 'renameConstraint'; table: string; name: string; to: string }
   | { op: 'setComment'; on: CommentTarget; comment: string | null; previous?: string | null }
-  | ({ op: 'createFunction' } & FunctionDef)
+  /** `previous`: the definition it replaces, when it replaces one (its reverse puts that back). */
+  | ({ op: 'createFunction'; previous?: FunctionDef } & FunctionDef)
   | { op: 'dropFunction'; name: string; args?: string; ifExists?: boolean; restore?: FunctionDef }
   | ({ op: 'createTrigger' } & TriggerDef)
   | { op: 'dropTrigger'; name: string; table: string; ifExists?: boolean; restore?: TriggerDef }

@@ -48,6 +48,15 @@ export function walk(map: RevisionMap, from: string | undefined, delta: number, 
   return at === undefined ? [] : [at];
 }
 
+/** `<rev>@head` (or `<label>@head`): the one head whose history holds `rev`. */
+function branchHead(map: RevisionMap, rev: string, spec: string): string {
+  const heads = map.heads.filter((h) => map.closure([h]).has(rev));
+  if (heads.length !== 1) {
+    throw new ResolutionError(`'${spec}' is ambiguous: ${rev} leads to several heads (${heads.join(', ')}); name one of them`);
+  }
+  return heads[0]!;
+}
+
 function named(map: RevisionMap, spec: string, current: Heads): Heads {
   switch (spec) {
     case 'base':
@@ -57,15 +66,18 @@ function named(map: RevisionMap, spec: string, current: Heads): Heads {
     case 'head': {
       if (map.heads.length > 1) {
         throw new ResolutionError(
-          `there are several heads (${map.heads.join(', ')}): use 'heads', name one, or merge them`,
+          `there are several heads (${map.heads.join(', ')}): name one (e.g. ${map.heads[0]}@head), use 'heads', or join them with 'merge -m "<message>" heads'`,
         );
       }
       return map.heads;
     }
     case 'current':
       return current;
-    default:
+    default: {
+      const at = /^(.+)@head$/.exec(spec);
+      if (at) return [branchHead(map, map.resolveId(at[1]!), spec)];
       return [map.resolveId(spec)];
+    }
   }
 }
 
@@ -98,9 +110,7 @@ export function resolveRange(map: RevisionMap, spec: string | undefined, current
     if (parts[0]) lower = resolveTarget(map, parts[0], current);
     if (parts[1]) upper = resolveTarget(map, parts[1], current);
   }
-  const inUpper = map.closure(upper);
-  const belowLower = map.closure(lower);
-  for (const l of lower) belowLower.delete(l);
-  const chosen = new Set([...inUpper].filter((id) => !belowLower.has(id)));
+  // Between the bounds: at or below `upper`, and at or above `lower` (its descendants only, not a sibling branch).
+  const chosen = new Set([...map.closure(upper)].filter((id) => lower.length === 0 || lower.some((l) => map.closure([id]).has(l))));
   return map.topo(chosen).reverse();
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { literal } from '../autogen/render.js';
 import { MAX_ID_LENGTH } from './loader.js';
 
 export interface NewRevision {
@@ -8,6 +9,7 @@ export interface NewRevision {
   createDate: string;
   /** Import specifier of the engine's types, relative to the new file. */
   typesFrom: string;
+  /** Statements, already indented for a method body. */
   upgradeBody?: string;
   downgradeBody?: string;
 }
@@ -36,33 +38,50 @@ export function nextRevisionId(existing: readonly string[], message: string): st
   return randomBytes(6).toString('hex');
 }
 
-const js = (s: string): string => JSON.stringify(s);
-
-export function renderRevision(r: NewRevision): string {
-  const down =
-    r.downRevisions.length === 0 ? 'null' : r.downRevisions.length === 1 ? js(r.downRevisions[0]!) : `[${r.downRevisions.map(js).join(', ')}]`;
-  const indent = (body: string): string => body.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n');
-  return `import type { Operations, RevisionModule } from ${js(r.typesFrom)};
+/**
+ * The template a project gets when its migrations folder has no
+ * `script.ts.tmpl` of its own (Alembic's script.py.mako). `{{name}}` marks
+ * are replaced; the bodies arrive indented for a method.
+ */
+export const DEFAULT_TEMPLATE = `import type { Operations, RevisionModule } from {{typesImport}};
 
 /**
- * ${r.message.replace(/\*\//g, '*\\/')}
+ * {{docMessage}}
  *
  * Keep this module self-contained (type imports only): it records the schema
  * as it was at this revision, whatever the model says later.
  */
 export default {
-  revision: ${js(r.id)},
-  downRevision: ${down},
-  message: ${js(r.message)},
-  createDate: ${js(r.createDate)},
+  revision: {{revision}},
+  downRevision: {{downRevision}},
+  message: {{message}},
+  createDate: {{createDate}},
 
   async upgrade(op: Operations) {
-${indent(r.upgradeBody ?? "// await op.execute('ALTER TABLE ...');")}
+{{upgrade}}
   },
 
   async downgrade(op: Operations) {
-${indent(r.downgradeBody ?? "// await op.execute('ALTER TABLE ...');")}
+{{downgrade}}
   },
 } satisfies RevisionModule;
 `;
+
+const js = (s: string): string => literal(s);
+const EMPTY_BODY = "    // await op.addColumn('table', 'column', { type: 'text' });";
+
+export function renderRevision(r: NewRevision, template: string = DEFAULT_TEMPLATE): string {
+  const down =
+    r.downRevisions.length === 0 ? 'null' : r.downRevisions.length === 1 ? js(r.downRevisions[0]!) : `[${r.downRevisions.map(js).join(', ')}]`;
+  const values: Record<string, string> = {
+    typesImport: js(r.typesFrom),
+    docMessage: r.message.replace(/\*\//g, '*\\/'),
+    revision: js(r.id),
+    downRevision: down,
+    message: js(r.message),
+    createDate: js(r.createDate),
+    upgrade: r.upgradeBody ?? EMPTY_BODY,
+    downgrade: r.downgradeBody ?? EMPTY_BODY,
+  };
+  return template.replace(/\{\{(\w+)\}\}/g, (mark, name: string) => values[name] ?? mark);
 }
