@@ -106,3 +106,8 @@ export class ChecksumError extends MigrateError {
 export class PoolerError extends MigrateError {
   override readonly name = 'PoolerError';
 }
+
+/** A revision runs a lock-unsafe statement it does not accept with a reason. */
+export class LintError extends MigrateError {
+  override readonly name = 'LintError';
+}

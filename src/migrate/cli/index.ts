@@ -3,7 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import * as commands from '../commands/index.js';
 import { CommandContext, type MigrateConfig } from '../commands/context.js';
 import type { RevisionSummary } from '../commands/index.js';
-import { errorText, MigrateError, oneLine, StateError, UsageError } from '../errors.js';
+import { errorText, LintError, MigrateError, oneLine, StateError, UsageError } from '../errors.js';
+import type { LintFinding } from '../safety/lint.js';
 import type { RunPolicy } from '../runtime/policy.js';
 import { describeStep, unknownRevisionError, type MigrationEvent } from '../runtime/migrator.js';
 import { MAX_ID_LENGTH } from '../script/loader.js';
@@ -72,6 +73,18 @@ export function secondsToMs(raw: string, what: string): number {
   return Math.round(n * 1000);
 }
 
+/** `001_add_version_column upgrade: index-not-concurrent: index ... is built without CONCURRENTLY`. */
+function finding(f: LintFinding): string {
+  return `${f.revision} ${f.direction}: ${f.rule}: ${f.message}`;
+}
+
+const lintHint = (f: LintFinding): string => `change it, or accept it in the revision: lint: { accept: { '${f.rule}': '<why it is safe here>' } }`;
+
+/** Findings of a revision just written, as warnings: it is a draft, its author decides. */
+function lintWarnings(findings: readonly LintFinding[], err: (s: string) => void): void {
+  for (const f of findings) err(`WARNING: lint: ${finding(f)} (${f.statement}); ${lintHint(f)}`);
+}
+
 /** The one-line refusal of `check`: what is wrong, and the way out of each. */
 function checkProblems(r: commands.CheckResult): string {
   const parts: string[] = [];
@@ -84,7 +97,13 @@ function checkProblems(r: commands.CheckResult): string {
   }
   const changed = r.changedChecksums.map((c) => c.revision);
   if (changed.length) parts.push(`applied revision${changed.length === 1 ? '' : 's'} changed since ${changed.length === 1 ? 'it' : 'they'} ran: ${changed.join(', ')}`);
+  if (r.lint.length) parts.push(lintSummary(r.lint));
   return parts.join('; ');
+}
+
+function lintSummary(unaccepted: readonly LintFinding[]): string {
+  const revs = [...new Set(unaccepted.map((f) => f.revision))];
+  return `${unaccepted.length} lint finding${unaccepted.length === 1 ? '' : 's'} not accepted, in ${revs.join(', ')}`;
 }
 
 function ms(n: number): string {
@@ -320,6 +339,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         if (o.rename.length || o.allowEmpty) throw new UsageError('--rename and --allow-empty go with --autogenerate');
         const r = await commands.revision(ctx, { message: o.message, ...revId, ...(o.head ? { head: o.head } : {}), splice: o.splice === true });
         out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)})`);
+        lintWarnings(r.lint, err);
         return;
       }
       if (o.head || o.splice) throw new UsageError('--autogenerate builds on the head the database is at; --head and --splice are for hand-written revisions');
@@ -332,6 +352,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       for (const c of r.changes) out(`  detected ${c}`);
       for (const d of r.dataLoss) err(`WARNING: the upgrade drops ${d} and its data (marked DATA LOSS in the file); if it was renamed, use --rename`);
       out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)}): review it, then upgrade head`);
+      lintWarnings(r.lint, err);
     });
 
   program
@@ -345,12 +366,30 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       else {
         if (!r.atHead) out(`not at head: the database is at ${baseLabel(r.current)}, head is ${r.heads.join(', ')}`);
         for (const d of r.differences) out(d);
+        for (const f of r.lint) out(`lint: ${finding(f)}; ${lintHint(f)}`);
         for (const c of r.changedChecksums) {
           out(`changed since applied: ${c.revision} (recorded ${c.recorded.slice(0, 12)}, now ${c.actual.slice(0, 12)}): restore the file, or review it and run 'accept-checksum ${c.revision}'`);
         }
         if (r.clean) out(`ok: the database is at ${r.heads.join(', ')} and matches the model`);
       }
       if (!r.clean) throw new StateError(checkProblems(r));
+    });
+
+  program
+    .command('lint')
+    .description('check every revision for lock-unsafe statements; exit 1 on a finding the revision does not accept with a reason')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', examples('lint', 'lint --json   # in CI'))
+    .action(async (o: { json?: boolean }) => {
+      const r = await commands.lint(ctx);
+      if (o.json) out(JSON.stringify(r.findings));
+      else {
+        for (const f of r.findings) {
+          out(`${finding(f)}\n    ${f.statement || '(no statement)'}\n    ${f.accepted === null ? lintHint(f) : `accepted: ${f.accepted}`}`);
+        }
+        if (r.unaccepted.length === 0) out(`ok: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}, every one accepted with a reason`);
+      }
+      if (r.unaccepted.length) throw new LintError(lintSummary(r.unaccepted));
     });
 
   program

@@ -9,9 +9,10 @@ import { resolveTarget } from '../revisions/targets.js';
 import type { Migrator } from '../runtime/migrator.js';
 import { recordStep } from '../runtime/offline.js';
 import { verifyChecksums, type ChecksumReport } from '../safety/checksum.js';
+import { lintScript, type LintFinding } from '../safety/lint.js';
 import { databaseCatalog, ignoredTables, modelCatalog } from '../schema/compare.js';
 import { describeDifference, diffCatalogs, type Difference } from '../schema/diff.js';
-import { MAX_ID_LENGTH, type ScriptDirectory } from '../script/loader.js';
+import { loadScriptDirectory, MAX_ID_LENGTH, type ScriptDirectory } from '../script/loader.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -29,6 +30,8 @@ export interface CheckResult {
   differences: string[];
   /** Applied revisions whose code changed since they ran (refused by upgrade and downgrade too). */
   changedChecksums: ChecksumReport['changed'];
+  /** Lint findings no revision accepts. */
+  lint: LintFinding[];
   clean: boolean;
 }
 
@@ -59,7 +62,34 @@ export async function check(ctx: CommandContext): Promise<CheckResult> {
   const atHead = sameSet(current, heads);
   const differences = diffs.map((d) => describeDifference(d));
   const { changed } = await verifyChecksums(await ctx.connect(), migrator.scripts, { versionTable: migrator.versions.table, current });
-  return { database, current, heads, atHead, differences, changedChecksums: changed, clean: atHead && differences.length === 0 && changed.length === 0 };
+  const { unaccepted } = await lintDirectory(migrator.scripts);
+  return {
+    database,
+    current,
+    heads,
+    atHead,
+    differences,
+    changedChecksums: changed,
+    lint: unaccepted,
+    clean: atHead && differences.length === 0 && changed.length === 0 && unaccepted.length === 0,
+  };
+}
+
+export interface LintResult {
+  /** Every finding, oldest revision first; accepted ones carry their reason. */
+  findings: LintFinding[];
+  unaccepted: LintFinding[];
+}
+
+async function lintDirectory(dir: ScriptDirectory): Promise<LintResult> {
+  const findings: LintFinding[] = [];
+  for (const id of dir.map.topo(new Set(dir.scripts.keys()))) findings.push(...(await lintScript(dir.scripts.get(id)!)));
+  return { findings, unaccepted: findings.filter((f) => f.accepted === null) };
+}
+
+/** Every revision's SQL checked for lock-unsafe operations; needs no database. */
+export async function lint(ctx: CommandContext): Promise<LintResult> {
+  return lintDirectory(await ctx.scripts());
 }
 
 export interface AutogenerateOptions {
@@ -79,6 +109,8 @@ export interface AutogenerateResult {
   changes: string[];
   /** Operations that drop data (marked in the file). */
   dataLoss: string[];
+  /** Lint findings of the written file (none accepted yet: that is for its author to decide). */
+  lint: LintFinding[];
 }
 
 function templateFor(ctx: CommandContext): string | undefined {
@@ -90,7 +122,7 @@ export async function writeRevision(
   ctx: CommandContext,
   dir: ScriptDirectory,
   o: { message: string; revId?: string; down: readonly string[]; upgradeBody?: string; downgradeBody?: string },
-): Promise<{ id: string; path: string }> {
+): Promise<{ id: string; path: string; lint: LintFinding[] }> {
   const message = o.message.trim();
   if (!message) throw new UsageError('--message must not be empty');
   const { nextRevisionId, renderRevision } = await import('../script/template.js');
@@ -115,7 +147,9 @@ export async function writeRevision(
     templateFor(ctx),
   );
   writeFileSync(path, text);
-  return { id, path };
+  // The new file read back as the engine will run it, so its findings show while it is being written.
+  const written = (await loadScriptDirectory(ctx.config.versionsDir)).scripts.get(id);
+  return { id, path, lint: written ? (await lintScript(written)).filter((f) => f.accepted === null) : [] };
 }
 
 /** The revisions a new one may build on: the single head, or the one named (a non-head only with `splice`). */
@@ -148,15 +182,15 @@ export async function autogenerate(ctx: CommandContext, o: AutogenerateOptions):
   const up = planOperations(diffs, o.renames ?? []);
   const changes = up.map((p) => describeOp(p.op));
   const dataLoss = up.flatMap((p) => inspectOp(p.op).dropsData.map(describeObject));
-  if (up.length === 0 && !o.allowEmpty) return { path: null, revision: null, downRevisions: [...down], changes, dataLoss };
+  if (up.length === 0 && !o.allowEmpty) return { path: null, revision: null, downRevisions: [...down], changes, dataLoss, lint: [] };
   const downOps = noteAll(reverseOps(up.map((p) => p.op)));
-  const { id, path } = await writeRevision(ctx, dir, {
+  const { id, path, lint: findings } = await writeRevision(ctx, dir, {
     message: o.message,
     ...(o.revId ? { revId: o.revId } : {}),
     down,
     ...(up.length ? { upgradeBody: renderBody(up), downgradeBody: renderBody(downOps) } : {}),
   });
-  return { path, revision: id, downRevisions: [...down], changes, dataLoss };
+  return { path, revision: id, downRevisions: [...down], changes, dataLoss, lint: findings };
 }
 
 function describeOp(op: PlannedOp['op']): string {
