@@ -223,6 +223,41 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     await back.close();
   }, 180_000);
 
+  it('lints every revision: accepted findings with their reason, exit 1 on one not accepted (also in check), warnings at revision --autogenerate', async () => {
+    const ok = run('lint');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/001_add_version_column upgrade: index-not-concurrent: index idx_candidates_version on candidates is built without CONCURRENTLY\n {4}CREATE INDEX idx_candidates_version ON candidates \(id, version\)\n {4}accepted: historical revision/);
+    const unsafe = versionsWith({
+      '003_unsafe.mjs': `export default { revision: '003_unsafe', downRevision: '${HEAD}', message: 'unsafe',
+        async upgrade(op) { await op.execute('ALTER TABLE candidates ADD COLUMN n int NOT NULL'); await op.createIndex('idx_n', 'candidates', ['n']); },
+        async downgrade(op) { await op.dropColumn('candidates', 'n'); } };`,
+    });
+    const bad = withVersions(unsafe, 'lint');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/003_unsafe upgrade: not-null-without-default: column candidates\.n is added NOT NULL without a default\n {4}ALTER TABLE candidates ADD COLUMN n int NOT NULL\n {4}change it, or accept it in the revision: lint: \{ accept: \{ 'not-null-without-default': '<why it is safe here>' \} \}/);
+    expect(oneLineError(bad)).toBe('error: 2 lint findings not accepted, in 003_unsafe');
+    expect(JSON.parse(withVersions(unsafe, 'lint', '--json').stdout).map((f: { rule: string; accepted: string | null }) => [f.rule, f.accepted !== null])).toEqual([
+      ['index-not-concurrent', true],
+      ['not-null-without-default', false],
+      ['index-not-concurrent', false],
+    ]);
+    const checked = withVersions(unsafe, 'check', '--json');
+    expect(checked.code).toBe(1);
+    expect(JSON.parse(checked.stdout).lint.map((f: { revision: string }) => f.revision)).toEqual(['003_unsafe', '003_unsafe']);
+    expect(oneLineError(checked)).toMatch(/2 lint findings not accepted, in 003_unsafe/);
+
+    // The database lost an index the model has: the revision that restores it builds it on an existing table.
+    const db = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await db.exec('DROP INDEX idx_candidates_version');
+    await db.close();
+    const gen = withVersions(versionsWith({}), 'revision', '--autogenerate', '-m', 'restore index');
+    const back = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await back.exec('CREATE INDEX idx_candidates_version ON candidates (id, version)');
+    await back.close();
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stderr).toMatch(/WARNING: lint: 003_restore_index upgrade: index-not-concurrent: index idx_candidates_version on candidates is built without CONCURRENTLY \(CREATE INDEX idx_candidates_version ON candidates \(id, version\)\); change it, or accept it/);
+  }, 180_000);
+
   it('never says ok when it is not: wrong-way relative steps, --sql ranges that need the database, empty ranges', () => {
     const refusals: [string[], number, RegExp][] = [
       [['upgrade', '-1'], 1, /'upgrade -1' would move down: use 'downgrade -1'/],

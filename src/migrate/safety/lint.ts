@@ -99,6 +99,8 @@ export async function lintScript(script: Script): Promise<LintFinding[]> {
       findings.push({ ...base, rule, message: `${direction} does not run offline: ${oneLine(errorText(e), 200)}`, statement: '', accepted: accept[rule] ?? null });
       continue;
     }
+    // An empty step has nothing to check (and the parser refuses an empty script).
+    if (sink.ops.length === 0) continue;
     const sql = sink.ops.map((op) => `${renderOp(op).trim().replace(/;\s*$/, '')};`).join('\n');
     for (const f of await lintSql(sql, `${where} (${direction})`)) findings.push({ ...base, ...f, accepted: accept[f.rule] ?? null });
   }
