@@ -22,5 +22,7 @@ export { HistoryTable, historyTableFor, type HistoryDirection, type HistoryEntry
 export { revisionChecksum, verifyChecksums, checksumError, type ChecksumReport } from './safety/checksum.js';
 export { opDataLoss, countLoss, describeLoss, type CountedLoss } from './safety/data-loss.js';
 export { parseStatements, statementDataLoss, sqlDataLoss } from './safety/sql.js';
+export { lintScript, lintSql, statementFindings, type LintFinding } from './safety/lint.js';
+export { LINT_RULES, isLintRule, type LintRule } from './safety/lint-rules.js';
 export * as commands from './commands/index.js';
 export { CommandContext, type Connection, type MigrateConfig } from './commands/context.js';

@@ -89,12 +89,9 @@ function lintWarnings(findings: readonly LintFinding[], err: (s: string) => void
 function checkProblems(r: commands.CheckResult): string {
   const parts: string[] = [];
   const n = r.differences.length;
-  if (n || !r.atHead) {
-    parts.push(
-      `${n} difference${n === 1 ? '' : 's'} between the database and the model` +
-        (r.atHead ? ': the model changed without a revision (revision --autogenerate writes one)' : '; upgrade first'),
-    );
-  }
+  const differences = `${n} difference${n === 1 ? '' : 's'} between the database and the model`;
+  if (!r.atHead) parts.push(`not at head${n ? `, ${differences}` : ''}; upgrade first`);
+  else if (n) parts.push(`${differences}: the model changed without a revision (revision --autogenerate writes one)`);
   const changed = r.changedChecksums.map((c) => c.revision);
   if (changed.length) parts.push(`applied revision${changed.length === 1 ? '' : 's'} changed since ${changed.length === 1 ? 'it' : 'they'} ran: ${changed.join(', ')}`);
   if (r.lint.length) parts.push(lintSummary(r.lint));
