@@ -81,8 +81,9 @@ function finding(f: LintFinding): string {
 const lintHint = (f: LintFinding): string => `change it, or accept it in the revision: lint: { accept: { '${f.rule}': '<why it is safe here>' } }`;
 
 /** Findings of a revision just written, as warnings: it is a draft, its author decides. */
-function lintWarnings(findings: readonly LintFinding[], err: (s: string) => void): void {
-  for (const f of findings) err(`WARNING: lint: ${finding(f)} (${f.statement}); ${lintHint(f)}`);
+function lintWarnings(r: commands.WrittenLint, err: (s: string) => void): void {
+  if (r.notLinted !== null) err(`WARNING: not linted: ${r.notLinted}`);
+  for (const f of r.lint) err(`WARNING: lint: ${finding(f)} (${f.statement}); ${lintHint(f)}`);
 }
 
 /** The one-line refusal of `check`: what is wrong, and the way out of each. */
@@ -336,7 +337,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         if (o.rename.length || o.allowEmpty) throw new UsageError('--rename and --allow-empty go with --autogenerate');
         const r = await commands.revision(ctx, { message: o.message, ...revId, ...(o.head ? { head: o.head } : {}), splice: o.splice === true });
         out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)})`);
-        lintWarnings(r.lint, err);
+        lintWarnings(r, err);
         return;
       }
       if (o.head || o.splice) throw new UsageError('--autogenerate builds on the head the database is at; --head and --splice are for hand-written revisions');
@@ -349,7 +350,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       for (const c of r.changes) out(`  detected ${c}`);
       for (const d of r.dataLoss) err(`WARNING: the upgrade drops ${d} and its data (marked DATA LOSS in the file); if it was renamed, use --rename`);
       out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)}): review it, then upgrade head`);
-      lintWarnings(r.lint, err);
+      lintWarnings(r, err);
     });
 
   program

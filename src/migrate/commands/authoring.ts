@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ResolutionError, StateError, UsageError } from '../errors.js';
+import { ResolutionError, ScriptError, StateError, UsageError } from '../errors.js';
 import { planOperations, type PlannedOp, type Rename } from '../autogen/plan.js';
 import { renderBody } from '../autogen/render.js';
 import { describeObject, inspectOp, type ObjectRef } from '../ops/inspect.js';
@@ -12,7 +12,7 @@ import { verifyChecksums, type ChecksumReport } from '../safety/checksum.js';
 import { lintScript, type LintFinding } from '../safety/lint.js';
 import { databaseCatalog, ignoredTables, modelCatalog } from '../schema/compare.js';
 import { describeDifference, diffCatalogs, type Difference } from '../schema/diff.js';
-import { loadScriptDirectory, MAX_ID_LENGTH, type ScriptDirectory } from '../script/loader.js';
+import { loadScriptDirectory, MAX_ID_LENGTH, type Script, type ScriptDirectory } from '../script/loader.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -100,7 +100,7 @@ export interface AutogenerateOptions {
   allowEmpty?: boolean;
 }
 
-export interface AutogenerateResult {
+export interface AutogenerateResult extends WrittenLint {
   /** Null when nothing changed and no file was written. */
   path: string | null;
   revision: string | null;
@@ -109,8 +109,6 @@ export interface AutogenerateResult {
   changes: string[];
   /** Operations that drop data (marked in the file). */
   dataLoss: string[];
-  /** Lint findings of the written file (none accepted yet: that is for its author to decide). */
-  lint: LintFinding[];
 }
 
 function templateFor(ctx: CommandContext): string | undefined {
@@ -122,7 +120,7 @@ export async function writeRevision(
   ctx: CommandContext,
   dir: ScriptDirectory,
   o: { message: string; revId?: string; down: readonly string[]; upgradeBody?: string; downgradeBody?: string },
-): Promise<{ id: string; path: string; lint: LintFinding[] }> {
+): Promise<{ id: string; path: string } & WrittenLint> {
   const message = o.message.trim();
   if (!message) throw new UsageError('--message must not be empty');
   const { nextRevisionId, renderRevision } = await import('../script/template.js');
@@ -147,9 +145,31 @@ export async function writeRevision(
     templateFor(ctx),
   );
   writeFileSync(path, text);
-  // The new file read back as the engine will run it, so its findings show while it is being written.
-  const written = (await loadScriptDirectory(ctx.config.versionsDir)).scripts.get(id);
-  return { id, path, lint: written ? (await lintScript(written)).filter((f) => f.accepted === null) : [] };
+  return { id, path, ...(await lintWritten(ctx, id)) };
+}
+
+export interface WrittenLint {
+  /** Lint findings of the written file (none accepted yet: that is for its author to decide). */
+  lint: LintFinding[];
+  /** Why the written file could not be read back and linted (a template that does not make a module), or null. */
+  notLinted: string | null;
+}
+
+/**
+ * The new file read back as the engine will run it, so its findings show
+ * while it is being written. A file that does not load is still written
+ * (as Alembic does); the author hears why it was not linted.
+ */
+async function lintWritten(ctx: CommandContext, id: string): Promise<WrittenLint> {
+  let written: Script | undefined;
+  try {
+    written = (await loadScriptDirectory(ctx.config.versionsDir)).scripts.get(id);
+  } catch (e) {
+    if (e instanceof ScriptError) return { lint: [], notLinted: e.message };
+    throw e;
+  }
+  if (!written) return { lint: [], notLinted: `no file in ${ctx.config.versionsDir} defines revision ${id}` };
+  return { lint: (await lintScript(written)).filter((f) => f.accepted === null), notLinted: null };
 }
 
 /** The revisions a new one may build on: the single head, or the one named (a non-head only with `splice`). */
@@ -182,15 +202,15 @@ export async function autogenerate(ctx: CommandContext, o: AutogenerateOptions):
   const up = planOperations(diffs, o.renames ?? []);
   const changes = up.map((p) => describeOp(p.op));
   const dataLoss = up.flatMap((p) => inspectOp(p.op).dropsData.map(describeObject));
-  if (up.length === 0 && !o.allowEmpty) return { path: null, revision: null, downRevisions: [...down], changes, dataLoss, lint: [] };
+  if (up.length === 0 && !o.allowEmpty) return { path: null, revision: null, downRevisions: [...down], changes, dataLoss, lint: [], notLinted: null };
   const downOps = noteAll(reverseOps(up.map((p) => p.op)));
-  const { id, path, lint: findings } = await writeRevision(ctx, dir, {
+  const { id, path, ...linted } = await writeRevision(ctx, dir, {
     message: o.message,
     ...(o.revId ? { revId: o.revId } : {}),
     down,
     ...(up.length ? { upgradeBody: renderBody(up), downgradeBody: renderBody(downOps) } : {}),
   });
-  return { path, revision: id, downRevisions: [...down], changes, dataLoss, lint: findings };
+  return { path, revision: id, downRevisions: [...down], changes, dataLoss, ...linted };
 }
 
 function describeOp(op: PlannedOp['op']): string {

@@ -4,8 +4,7 @@ import { resolveRange, resolveTarget, type Heads } from '../revisions/targets.js
 import type { HistoryRow } from '../runtime/history.js';
 import { describeStep, type RunOptions } from '../runtime/migrator.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
-import { parentsFor, writeRevision } from './authoring.js';
-import type { LintFinding } from '../safety/lint.js';
+import { parentsFor, writeRevision, type WrittenLint } from './authoring.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -220,21 +219,19 @@ export async function stamp(ctx: CommandContext, rev: string, o: { purge?: boole
   return { database, ...(await migrator.stamp(rev, o)) };
 }
 
-export interface NewRevisionResult {
+export interface NewRevisionResult extends WrittenLint {
   revision: string;
   downRevisions: string[];
   path: string;
-  /** Lint findings of the written file. */
-  lint: LintFinding[];
 }
 
 /** A new, empty revision on top of the head (or of `head`; a non-head only with `splice`, starting a branch). */
 export async function revision(ctx: CommandContext, o: { message: string; revId?: string; head?: string; splice?: boolean }): Promise<NewRevisionResult> {
   const dir = await ctx.scripts();
   const down = parentsFor(dir, o);
-  const { id, path, lint } = await writeRevision(ctx, dir, { message: o.message, ...(o.revId ? { revId: o.revId } : {}), down });
-  return { revision: id, downRevisions: [...down], path, lint };
+  const { id, path, ...linted } = await writeRevision(ctx, dir, { message: o.message, ...(o.revId ? { revId: o.revId } : {}), down });
+  return { revision: id, downRevisions: [...down], path, ...linted };
 }
 
-export { check, autogenerate, merge, lint, type CheckResult, type AutogenerateOptions, type AutogenerateResult, type MergeResult, type LintResult } from './authoring.js';
+export { check, autogenerate, merge, lint, type WrittenLint, type CheckResult, type AutogenerateOptions, type AutogenerateResult, type MergeResult, type LintResult } from './authoring.js';
 export { CommandContext, type Connection, type MigrateConfig } from './context.js';
