@@ -8,7 +8,7 @@
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, statSync, existsSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = join(root, 'dist', '.build-stamp');
@@ -23,10 +23,26 @@ function walk(dir) {
 
 const tree = walk(join(root, 'src'));
 const files = tree.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'));
+/**
+ * A new embedded database starts from a tar of an initialised data directory
+ * (src/db/template.ts); made here, once per install, so that neither the first
+ * `npm start` nor the first `migrate current` pays PGlite's initdb.
+ */
+async function prepareTemplate() {
+  const { templatePath, freshDataDir } = await import(pathToFileURL(join(root, 'dist', 'src', 'db', 'template.js')).href);
+  if (existsSync(templatePath())) return;
+  const t = Date.now();
+  await freshDataDir();
+  process.stderr.write(`prepared the embedded database template in ${Date.now() - t} ms\n`);
+}
+
 if (process.argv.includes('--if-stale') && existsSync(stamp)) {
   const built = statSync(stamp).mtimeMs;
   const newest = Math.max(...tree.map((p) => statSync(p).mtimeMs));
-  if (newest <= built) process.exit(0);
+  if (newest <= built) {
+    await prepareTemplate();
+    process.exit(0);
+  }
 }
 const started = Date.now();
 const next = join(root, `dist.next-${process.pid}`);
@@ -54,3 +70,4 @@ if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
 renameSync(next, join(root, 'dist'));
 rmSync(old, { recursive: true, force: true });
 process.stderr.write(`built ${files.length} files into dist/ in ${Date.now() - started} ms\n`);
+await prepareTemplate();

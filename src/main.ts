@@ -2,7 +2,7 @@ import { checkSecrets } from './auth/credentials.js';
 import { loadConfig } from './config/index.js';
 import { openDatabase, type Database } from './db/index.js';
 import { buildApp } from './http/app.js';
-import { createLogger } from './http/logger.js';
+import { createLogger, logDestination } from './http/logger.js';
 import { migratorFor } from './migrations.js';
 
 /**
@@ -12,10 +12,12 @@ import { migratorFor } from './migrations.js';
  */
 async function start(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, logDestination(config.logFormat));
   for (const warning of checkSecrets(config)) log.warn(warning);
 
-  const db: Database = await openDatabase(config.database);
+  // A short connect timeout: while the database is unreachable, API calls
+  // answer 503 in a second or two instead of hanging.
+  const db: Database = await openDatabase(config.database, { connectTimeout: 2 });
   const migrator = await migratorFor(db, (e) => {
     if (e.type === 'step-done') log.info({ revision: e.step.revision, ms: Math.round(e.ms) }, 'migration step applied');
     if (e.type === 'waiting-for-lock') log.info('waiting for another migrator to finish');

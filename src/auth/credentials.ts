@@ -46,13 +46,25 @@ export class AdminCredentials {
   }
 }
 
+/** HS256 keys shorter than the hash (RFC 7518 §3.2) can be guessed offline from any token. */
+export const MIN_JWT_SECRET_BYTES = 32;
+export const MIN_ADMIN_PASSWORD_CHARS = 12;
+
 /**
- * Refuses, in production, the development secrets that ship in the code;
- * elsewhere returns them as warnings for the log.
+ * Refuses, in production, the development secrets that ship in the code and
+ * secrets too weak to keep (a short JWT key, a short admin password; a
+ * bcrypt hash's password cannot be measured); elsewhere returns them as
+ * warnings for the log.
  */
 export function checkSecrets(config: Config): string[] {
   const problems: string[] = [];
   if (config.jwtSecretKey === DEV_JWT_SECRET) problems.push('JWT_SECRET_KEY is the development default');
+  else if (Buffer.byteLength(config.jwtSecretKey) < MIN_JWT_SECRET_BYTES) {
+    problems.push(`JWT_SECRET_KEY is shorter than ${MIN_JWT_SECRET_BYTES} bytes`);
+  }
+  if (config.adminPassword !== undefined && config.adminPassword !== DEV_ADMIN_PASSWORD && [...config.adminPassword].length < MIN_ADMIN_PASSWORD_CHARS) {
+    problems.push(`ADMIN_PASSWORD is shorter than ${MIN_ADMIN_PASSWORD_CHARS} characters`);
+  }
   const devPassword = config.adminPasswordHash
     ? compareSync(DEV_ADMIN_PASSWORD, config.adminPasswordHash)
     : config.adminPassword === DEV_ADMIN_PASSWORD;

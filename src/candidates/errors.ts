@@ -42,3 +42,11 @@ export class StaleVersionError extends CandidateError {
     super(`candidate is at version ${currentVersion}`);
   }
 }
+
+/** Billing already created this candidate's provider; only approving may finish the decision now. */
+export class ProviderAwaitingRecordError extends CandidateError {
+  override readonly name = 'ProviderAwaitingRecordError';
+  constructor(readonly providerId: number) {
+    super(`provider ${providerId} was created in billing for this candidate and awaits recording`);
+  }
+}

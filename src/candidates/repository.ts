@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { getTableConfig } from 'drizzle-orm/pg-core';
-import type { Database, Queryable } from '../db/index.js';
-import { candidates } from '../model/index.js';
-import { ConcurrentModificationError, DuplicateEmailError } from './errors.js';
+import { QueryTimeoutError, type Database } from '../db/index.js';
+import { candidates, decisionClaims } from '../model/index.js';
+import { DuplicateEmailError } from './errors.js';
 import type { Candidate, CandidateFilter, CandidatePage, NewCandidate } from './types.js';
 
 // Every table, column and constraint name comes from the Drizzle model, the
@@ -29,17 +30,62 @@ const INSERT = `INSERT INTO ${T}
 
 const BY_ID = `SELECT ${COLUMNS} FROM ${T} WHERE ${col('id')} = $1`;
 
-// NOWAIT: a second decider is told at once that the candidate is busy instead
-// of queueing behind a billing call that may take many seconds.
-const BY_ID_LOCKED = `${BY_ID} FOR UPDATE NOWAIT`;
-
 // The version check is in the statement that writes; the 001 trigger bumps
 // `version` and `updated_at`, so neither is set here.
-const decided = (status: 'approved' | 'rejected', column: string): string =>
-  `UPDATE ${T} SET ${col('status')} = '${status}', ${column} = $3
-  WHERE ${col('id')} = $1 AND ${col('version')} = $2 AND ${col('status')} = 'pending' RETURNING ${COLUMNS}`;
-const APPROVE = decided('approved', col('providerId'));
-const REJECT = decided('rejected', col('rejectionReason'));
+const D = getTableConfig(decisionClaims).name;
+const dcol = (key: keyof typeof decisionClaims.$inferSelect): string => decisionClaims[key].name;
+
+/**
+ * Taking the claim is one statement, and so is every other decision write:
+ * no transaction spans two statements, so a connection that dies can only
+ * fail a statement, never leave a transaction for the driver to write to
+ * after its socket is gone. INSERT ... ON CONFLICT settles racing claimers on
+ * the primary key against the latest committed row, whatever the snapshot,
+ * on every replica. An expired lease (a process that died mid-decision) may
+ * be taken over; a provider id already recorded is kept, and only approving
+ * may take over such a claim, since rejecting would orphan that provider.
+ * FOR UPDATE re-reads the candidate as last committed, so an approval that
+ * settled after this statement's snapshot is seen. Every statement here locks
+ * the candidate's row before its claim's, so they cannot deadlock.
+ */
+const CLAIM = `INSERT INTO ${D} (${dcol('candidateId')}, ${dcol('claim')}, ${dcol('action')}, ${dcol('candidateVersion')}, ${dcol('companyName')}, ${dcol('leaseUntil')})
+  SELECT ${col('id')}, $2, $3, ${col('version')}, ${col('companyName')}, clock_timestamp() + $4::int * interval '1 millisecond'
+  FROM ${T} WHERE ${col('id')} = $1 AND ${col('version')} = $5 AND ${col('status')} = 'pending' FOR UPDATE
+  ON CONFLICT (${dcol('candidateId')}) DO UPDATE SET ${dcol('claim')} = EXCLUDED.${dcol('claim')}, ${dcol('action')} = EXCLUDED.${dcol('action')},
+    ${dcol('candidateVersion')} = EXCLUDED.${dcol('candidateVersion')}, ${dcol('claimedAt')} = now(), ${dcol('leaseUntil')} = EXCLUDED.${dcol('leaseUntil')}
+  WHERE ${D}.${dcol('leaseUntil')} <= clock_timestamp() AND (EXCLUDED.${dcol('action')} = 'approve' OR ${D}.${dcol('providerId')} IS NULL)
+  RETURNING ${dcol('providerId')} AS provider_id`;
+
+const CLAIM_OF = `SELECT ${dcol('providerId')} AS provider_id, ${dcol('action')} AS action FROM ${D} WHERE ${dcol('candidateId')} = $1`;
+
+/**
+ * Settles the decision if the claim is still ours and the candidate still at
+ * the version read, and drops the claim; otherwise an approval's provider id
+ * stays on the claim (for a later approve, or for reconciliation) and its
+ * lease ends, so that approve may come at once.
+ */
+const settle = (status: 'approved' | 'rejected', column: string): string => `WITH mine AS (
+    SELECT ${dcol('candidateId')} FROM ${D} WHERE ${dcol('candidateId')} = $1 AND ${dcol('claim')} = $4
+  ), done AS (
+    UPDATE ${T} SET ${col('status')} = '${status}', ${column} = $3
+    WHERE ${col('id')} = $1 AND ${col('version')} = $2 AND ${col('status')} = 'pending' AND EXISTS (SELECT 1 FROM mine)
+    RETURNING ${COLUMNS}
+  ), dropped AS (
+    DELETE FROM ${D} WHERE ${dcol('candidateId')} = $1 AND ${dcol('claim')} = $4 AND EXISTS (SELECT 1 FROM done)
+  ), kept AS (
+    UPDATE ${D} SET ${dcol('providerId')} = ${status === 'approved' ? '$3' : dcol('providerId')}, ${dcol('leaseUntil')} = clock_timestamp()
+    WHERE ${dcol('candidateId')} = $1 AND ${dcol('claim')} = $4 AND NOT EXISTS (SELECT 1 FROM done)
+  )
+  SELECT * FROM done`;
+const APPROVE = settle('approved', col('providerId'));
+const REJECT = settle('rejected', col('rejectionReason'));
+
+/** Keeps a provider id that billing returned for the claim (an answer that came too late, or before recording failed). */
+const KEEP_PROVIDER = `UPDATE ${D} SET ${dcol('providerId')} = $3, ${dcol('leaseUntil')} = clock_timestamp()
+  WHERE ${dcol('candidateId')} = $1 AND ${dcol('claim')} = $2 AND ${dcol('providerId')} IS NULL`;
+
+/** Gives the claim up when no provider came of it, so the candidate may be decided again. */
+const RELEASE = `DELETE FROM ${D} WHERE ${dcol('candidateId')} = $1 AND ${dcol('claim')} = $2 AND ${dcol('providerId')} IS NULL`;
 
 // Lists go to jsonb parameters as they are: both drivers serialise them as JSON.
 type Param = string | number | null | string[];
@@ -74,10 +120,12 @@ export const STATEMENTS = {
   list: (byStatus: boolean, byProduct: boolean): string => LIST[(byStatus ? 1 : 0) + (byProduct ? 2 : 0)] as string,
 } as const;
 
-/** Writes that settle a decision, run inside the decision's hold. */
-export interface DecisionWriter {
-  approve(version: number, providerId: number): Promise<Candidate | undefined>;
-  reject(version: number, reason: string | null): Promise<Candidate | undefined>;
+export type Decision = 'approve' | 'reject';
+
+/** A claim taken on a candidate: its token, and the provider id an earlier approval already got from billing, if any. */
+export interface Claim {
+  token: string;
+  providerId: number | null;
 }
 
 function pgError(e: unknown): { code?: string; constraint?: string } {
@@ -92,16 +140,32 @@ function pgError(e: unknown): { code?: string; constraint?: string } {
 /** The candidates table, and the only code that sends SQL about it. */
 export class CandidateRepository {
   private readonly run: <R = Candidate>(text: string, params: Param[]) => Promise<R[]>;
-  /** Candidates this process is deciding on right now. */
-  private readonly deciding = new Set<string>();
-
-  constructor(private readonly db: Database) {
+  /**
+   * `queryTimeoutMs` bounds every statement on a server: one that has no
+   * answer by then is cancelled and fails as unavailable, so a hung or
+   * unreachable database gives quick 503s instead of requests that hang.
+   */
+  constructor(db: Database, queryTimeoutMs = 5_000) {
     const driver = db.driver;
     // Autocommit statements go straight to the driver: on a server as named
     // prepared statements, parsed and planned once per connection.
     this.run =
       driver.kind === 'server'
-        ? async <R>(text: string, params: Param[]) => Array.from(await driver.sql.unsafe<R[]>(text, params, { prepare: true }))
+        ? async <R>(text: string, params: Param[]) => {
+            const query = driver.sql.unsafe<R[]>(text, params, { prepare: true });
+            let timer: NodeJS.Timeout | undefined;
+            const late = new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                query.cancel();
+                reject(new QueryTimeoutError(queryTimeoutMs));
+              }, queryTimeoutMs);
+            });
+            try {
+              return Array.from(await Promise.race([query, late]));
+            } finally {
+              clearTimeout(timer);
+            }
+          }
         : async <R>(text: string, params: Param[]) => (await driver.pg.query<R>(text, params)).rows;
   }
 
@@ -145,52 +209,38 @@ export class CandidateRepository {
   }
 
   /**
-   * Runs `fn` while nobody else may decide on candidate `id`, handing it the
-   * candidate as it stands under that hold (undefined when there is none).
-   * Throws ConcurrentModificationError at once when someone else holds it.
-   *
-   * Why a hold rather than only the version check: approving calls billing
-   * before writing, so two approvals that both read version n would both
-   * create a provider and only then would one fail its UPDATE. The hold makes
-   * the decision (billing call and write) happen once.
-   *
-   * - Within this process: a set of ids. It costs nothing, lets 100 racing
-   *   requests fail fast without taking 100 connections, and is the whole
-   *   answer on the embedded database, which one process owns (data-directory
-   *   lock). There no transaction is held across the billing call: PGlite is a
-   *   single session whose transaction() blocks every other query.
-   * - On a server, for other replicas: the row is locked with
-   *   SELECT ... FOR UPDATE NOWAIT in a transaction that also does the write.
-   *   A row lock, unlike an advisory lock, also stops writers that do not
-   *   cooperate (the Python service during a migration) and is released by
-   *   PostgreSQL if this process dies mid-decision.
+   * Claims candidate `id` at `version` for a decision, for `leaseMs` (after
+   * which another process may take it over: the holder died). Undefined when
+   * the candidate moved on or someone else holds a live claim.
    */
-  async decide<T>(id: string, fn: (current: Candidate | undefined, write: DecisionWriter) => Promise<T>): Promise<T> {
-    if (this.deciding.has(id)) throw new ConcurrentModificationError(`candidate ${id} is being decided by another request`);
-    this.deciding.add(id);
-    try {
-      if (this.db.kind === 'embedded') return await fn(await this.findById(id), writer(this.db, id));
-      return await this.db.transaction(async (tx) => {
-        let current: Candidate | undefined;
-        try {
-          [current] = await tx.query<Candidate>(BY_ID_LOCKED, [id]);
-        } catch (e) {
-          if (pgError(e).code === '55P03') {
-            throw new ConcurrentModificationError(`candidate ${id} is being decided by another process`);
-          }
-          throw e;
-        }
-        return fn(current, writer(tx, id));
-      });
-    } finally {
-      this.deciding.delete(id);
-    }
+  async claim(id: string, action: Decision, version: number, leaseMs: number): Promise<Claim | undefined> {
+    const token = randomUUID();
+    const [row] = await this.run<{ provider_id: number | null }>(CLAIM, [id, token, action, Math.ceil(leaseMs), version]);
+    return row ? { token, providerId: row.provider_id } : undefined;
   }
-}
 
-function writer(q: Queryable, id: string): DecisionWriter {
-  return {
-    approve: async (version, providerId) => (await q.query<Candidate>(APPROVE, [id, version, providerId]))[0],
-    reject: async (version, reason) => (await q.query<Candidate>(REJECT, [id, version, reason]))[0],
-  };
+  /** Who holds the claim on `id`, to explain a refused one. */
+  async claimOf(id: string): Promise<{ providerId: number | null; action: Decision } | undefined> {
+    const [row] = await this.run<{ provider_id: number | null; action: Decision }>(CLAIM_OF, [id]);
+    return row ? { providerId: row.provider_id, action: row.action } : undefined;
+  }
+
+  /** Records the approval under claim and version check; undefined when either no longer holds. */
+  async approve(id: string, claim: Claim, version: number, providerId: number): Promise<Candidate | undefined> {
+    const [row] = await this.run(APPROVE, [id, version, providerId, claim.token]);
+    return row;
+  }
+
+  async reject(id: string, claim: Claim, version: number, reason: string | null): Promise<Candidate | undefined> {
+    const [row] = await this.run(REJECT, [id, version, reason, claim.token]);
+    return row;
+  }
+
+  async keepProvider(id: string, claim: Claim, providerId: number): Promise<void> {
+    await this.run(KEEP_PROVIDER, [id, claim.token, providerId]);
+  }
+
+  async release(id: string, claim: Claim): Promise<void> {
+    await this.run(RELEASE, [id, claim.token]);
+  }
 }

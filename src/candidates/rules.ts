@@ -17,6 +17,8 @@ export const LIMITS = {
   location: 255,
   rejectionReason: 1000,
   pageSize: 100,
+  /** Items in `products`: each is one of five names, so more only repeats them (a 100,000-item list was stored once). */
+  products: 20,
 } as const;
 
 export const STATUSES = ['pending', 'approved', 'rejected'] as const;
@@ -32,7 +34,7 @@ const SPECIAL_USE_DOMAINS = ['arpa', 'invalid', 'local', 'localhost', 'onion', '
 // character passes too, as internationalised addresses (SMTPUTF8) are accepted.
 const LOCAL_CHAR = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uFFFF]$/u;
 const DOMAIN_CHAR = /^[A-Za-z0-9.\-\u0080-\uFFFF]$/u;
-const FORBIDDEN_UNICODE = /[\p{Cc}\p{Cf}\p{Z}]/u;
+const FORBIDDEN_UNICODE = /[\p{Cc}\p{Cf}\p{Z}\p{Cs}]/u;
 
 function firstBad(text: string, allowed: RegExp): string | undefined {
   for (const ch of text) if (!allowed.test(ch) || FORBIDDEN_UNICODE.test(ch)) return ch;
@@ -88,5 +90,10 @@ export function normalizeEmail(address: string): string {
   return (address.slice(0, at) + '@' + address.slice(at + 1).toLowerCase()).normalize('NFC');
 }
 
-/** Strings PostgreSQL cannot store (text refuses U+0000), which must be refused as invalid input, not fail at the database. */
-export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+/**
+ * Text PostgreSQL can store as sent: no U+0000 (text refuses it) and no lone
+ * surrogate (UTF-8 cannot hold one, so it would be stored as U+FFFD). The
+ * validators match with the `u` flag, where a surrogate pair is one code
+ * point and passes.
+ */
+export const STORABLE_TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$';

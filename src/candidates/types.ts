@@ -59,11 +59,30 @@ export type VersionCondition = (currentVersion: number) => boolean;
  * concern.
  */
 export interface ProviderRegistry {
-  /** Resolves to the new provider's id; rejects with ProviderCreationError. */
-  createProvider(name: string): Promise<number>;
+  /**
+   * Resolves to the new provider's id; rejects with ProviderCreationError.
+   * `log` is the caller's (the request's), so retries are logged under its id.
+   */
+  createProvider(name: string, log?: { warn(obj: object, msg: string): void }): Promise<number>;
+  /** The longest one createProvider call may take, late answers included: how long an approval's claim must last. */
+  readonly worstCaseMs: number;
 }
 
-/** The provider could not be created; the message says why, fit to show a client. */
+/**
+ * The provider could not be created, or it is not known whether it was; the
+ * message says which, fit to show a client.
+ */
 export class ProviderCreationError extends CandidateError {
   override readonly name = 'ProviderCreationError';
+  constructor(
+    message: string,
+    /**
+     * Set when a try went unanswered in time: billing may still create the
+     * provider, and this settles with its id if the answer comes late, or
+     * with undefined once no answer is awaited any more.
+     */
+    readonly late?: Promise<number | undefined>,
+  ) {
+    super(message);
+  }
 }

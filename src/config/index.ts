@@ -20,6 +20,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** LOG_FORMAT: `pretty` (one short line a request), `json`, or `auto`: pretty when stdout is a terminal. */
+  logFormat: 'pretty' | 'json' | 'auto';
   billingServiceUrl: string;
   jwtSecretKey: string;
   adminUsername: string;
@@ -29,7 +31,7 @@ export interface Config {
   publicReads: boolean;
   corsOrigins: string[];
   migrateOnStart: boolean;
-  /** Login attempts allowed per client address per window (LOGIN_RATE_LIMIT, e.g. `5/60`: 5 per 60 s). */
+  /** Login attempts allowed per username and client address per window (LOGIN_RATE_LIMIT, e.g. `5/60`: 5 per 60 s). */
   loginRateLimit: { max: number; windowSeconds: number };
   /**
    * Whose X-Forwarded-For to believe for the client address (TRUST_PROXY):
@@ -154,14 +156,29 @@ function trustProxy(env: Env): Config['trustProxy'] {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export function loadConfig(env: Env = readEnv(), cwd: string = process.cwd()): Config {
-  const environment = (env.ENVIRONMENT?.trim().toLowerCase() || 'development') as Environment;
-  if (!['development', 'production', 'test'].includes(environment)) {
+const LOG_FORMATS = ['pretty', 'json', 'auto'] as const;
+
+/**
+ * ENVIRONMENT, unless NODE_ENV says production: a deployment that names
+ * itself production either way must not start with the development secrets.
+ */
+function environmentOf(env: Env): Environment {
+  const named = (env.ENVIRONMENT?.trim().toLowerCase() || 'development') as Environment;
+  if (!['development', 'production', 'test'].includes(named)) {
     throw new ConfigError(`ENVIRONMENT must be development, production or test (got "${env.ENVIRONMENT}")`);
   }
+  return env.NODE_ENV?.trim().toLowerCase() === 'production' ? 'production' : named;
+}
+
+export function loadConfig(env: Env = readEnv(), cwd: string = process.cwd()): Config {
+  const environment = environmentOf(env);
   const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}")`);
+  }
+  const logFormat = (env.LOG_FORMAT?.trim().toLowerCase() || 'auto') as Config['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got "${env.LOG_FORMAT}")`);
   }
   const billing = env.BILLING_SERVICE_URL?.trim() || 'http://localhost:5002';
   if (!/^https?:\/\/[^/]/.test(billing)) {
@@ -181,9 +198,11 @@ export function loadConfig(env: Env = readEnv(), cwd: string = process.cwd()): C
   return {
     database: databaseTarget(env, cwd),
     environment,
-    host: env.HOST?.trim() || env.APP_HOST?.trim() || '0.0.0.0',
+    // Development secrets are public: outside production, only this machine may reach them.
+    host: env.HOST?.trim() || env.APP_HOST?.trim() || (environment === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: port(env, ['PORT', 'APP_PORT'], 5004),
     logLevel,
+    logFormat,
     billingServiceUrl: billing.replace(/\/+$/, ''),
     jwtSecretKey: env.JWT_SECRET_KEY || DEV_JWT_SECRET,
     adminUsername: env.ADMIN_USERNAME?.trim() || DEV_ADMIN_USERNAME,

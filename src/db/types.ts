@@ -31,3 +31,42 @@ export class DatabaseConnectError extends Error {
 
 /** The embedded data directory is held by another process. */
 export class DataDirectoryLockedError extends DatabaseConnectError {}
+
+/** A statement did not complete in time (the JS-side deadline, or the server's statement_timeout). */
+export class QueryTimeoutError extends Error {
+  override readonly name = 'QueryTimeoutError';
+  constructor(ms: number) {
+    super(`no answer from the database within ${ms} ms`);
+  }
+}
+
+/**
+ * Driver and server codes that mean "the database is not there right now"
+ * (down, restarting, unreachable, out of connections, too slow) rather than
+ * "this request is wrong": a retry later may succeed, so they are 503s.
+ */
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  '57P01', // terminated by an administrator (pg_terminate_backend)
+  '57P02', // crash shutdown
+  '57P03', // the server is starting up or shutting down
+  '57014', // statement_timeout
+  '53300', // too many connections
+]);
+
+export function isDatabaseUnavailable(e: unknown): boolean {
+  if (e instanceof QueryTimeoutError || e instanceof DatabaseConnectError) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (UNAVAILABLE.has(code) || code.startsWith('08'));
+}

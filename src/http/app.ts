@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AdminCredentials } from '../auth/credentials.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import { BillingClient } from '../billing/client.js';
 import { CandidateRepository, CandidateService, type ProviderRegistry } from '../candidates/index.js';
 import type { Config } from '../config/index.js';
@@ -13,7 +14,7 @@ import { registerAuth } from './auth.js';
 import { candidateRoutes } from './candidate-routes.js';
 import { sendError } from './errors.js';
 import { SERVICE, type SchemaInspector } from './health.js';
-import { createLogger } from './logger.js';
+import { createLogger, loggableUrl, logDestination } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { candidate } from './schemas.js';
 import { DESCRIPTION, serviceRoutes, TITLE } from './service-routes.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   credentials?: AdminCredentials;
   /** How long /health waits for the database before calling it disconnected. */
   healthTimeoutMs?: number;
+  /** How long an API statement may take on a server before it is cancelled and answered 503. */
+  queryTimeoutMs?: number;
 }
 
 /** The Python service's root_path: every route answers under it too. */
@@ -63,7 +66,14 @@ class AccessLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    const req = {
+      method: request.method,
+      url: loggableUrl(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    };
+    const line = { req, res: reply, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
@@ -80,13 +90,19 @@ function hopsWithin(hops: number): (address: string, hop: number) => boolean {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel);
+  const log: FastifyBaseLogger = deps.logger ?? createLogger(config.logLevel, logDestination(config.logFormat));
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
     logController: new AccessLog({ requestIdLogLabel: 'request_id' }),
     rewriteUrl: stripPrefix,
-    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery },
+    // A long id is a malformed UUID (422), not Fastify's 414.
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 16 * 1024 },
+    // Errors the router raises before any route (a URL that is not UTF-8)
+    // go through the same mapper as every other error.
+    frameworkErrors: sendError,
+    // A client that sends its request slowly is cut off rather than holding a socket for ever.
+    requestTimeout: 30_000,
     // Fastify's types take a hop count only as a function.
     trustProxy: typeof config.trustProxy === 'number' ? hopsWithin(config.trustProxy) : config.trustProxy,
   });
@@ -98,12 +114,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Bodies are parsed leniently and judged by validation, so every bad body
   // is FastAPI's 422 rather than Fastify's 400 or 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/([^;\s]+\+)?json(;|\s|$)/, { parseAs: 'string' }, (_req, body, done) =>
-    done(null, parseJsonBody(body as string)),
+  // As bytes, so that invalid UTF-8 is refused rather than read as U+FFFD.
+  app.addContentTypeParser(/^application\/([^;\s]+\+)?json(;|\s|$)/, { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, parseJsonBody(body as Buffer)),
   );
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) =>
-    done(null, req.headers['content-type'] === undefined ? parseJsonBody(body as string) : body || undefined),
-  );
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (req.headers['content-type'] === undefined) return done(null, parseJsonBody(bytes));
+    return done(null, bytes.length ? bytes.toString('utf8') : undefined);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -137,7 +156,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // At /docs (no slash) Swagger UI's page names its assets by absolute path
+    // (/docs/static/...), which a proxy serving this service under
+    // /api/providers/ does not route; at docs/ every reference is relative.
+    // A relative redirect gets there under any prefix.
+    uiHooks: {
+      onRequest: async (request, reply) => {
+        const q = request.url.indexOf('?');
+        const path = q < 0 ? request.url : request.url.slice(0, q);
+        if (path === '/docs') return reply.redirect(`docs/${q < 0 ? '' : request.url.slice(q)}`);
+      },
+    },
+  });
   app.addSchema(candidate);
 
   const registry = registerMetrics(app, deps.schema);
@@ -145,15 +177,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jwtSecretKey: config.jwtSecretKey,
     credentials: deps.credentials ?? (await AdminCredentials.fromConfig(config)),
     publicReads: config.publicReads,
-    loginRateLimit: config.loginRateLimit,
+    throttle: new LoginThrottle(deps.db, config.loginRateLimit),
   });
   let providers = deps.providers;
   if (!providers) {
-    const billing = new BillingClient({ baseUrl: config.billingServiceUrl, log });
+    const billing = new BillingClient({ baseUrl: config.billingServiceUrl });
     app.addHook('onClose', async () => billing.close());
     providers = billing;
   }
-  candidateRoutes(app, new CandidateService(new CandidateRepository(deps.db), providers), guards);
+  const service = new CandidateService(new CandidateRepository(deps.db, deps.queryTimeoutMs), providers, log);
+  app.addHook('onClose', async () => service.close());
+  candidateRoutes(app, service, guards);
   serviceRoutes(app, deps.schema, registry, deps.healthTimeoutMs ?? 3000);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

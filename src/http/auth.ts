@@ -1,14 +1,13 @@
 import formbody from '@fastify/formbody';
 import fastifyJwt from '@fastify/jwt';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AdminCredentials } from '../auth/credentials.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import {
   ForbiddenError,
   InvalidTokenError,
   LoginFailedError,
   NotAuthenticatedError,
-  TooManyLoginAttemptsError,
 } from '../auth/errors.js';
 import { errors, loginForm, token } from './schemas.js';
 
@@ -17,7 +16,8 @@ export interface AuthOptions {
   credentials: AdminCredentials;
   /** Reads (list, get) without a token, as the Python service allowed. */
   publicReads: boolean;
-  loginRateLimit: { max: number; windowSeconds: number };
+  /** Login attempts per username and client address, shared by every replica. */
+  throttle: LoginThrottle;
 }
 
 export interface Guards {
@@ -59,7 +59,7 @@ function bearerToken(request: FastifyRequest): string {
 /**
  * Tokens (HS256 JWT with sub, role and a required exp), the guards that read
  * them, and POST /auth/login, which takes an OAuth2 password form and is
- * rate-limited per client address.
+ * rate-limited per username and client address.
  */
 export async function registerAuth(app: FastifyInstance, o: AuthOptions): Promise<Guards> {
   await app.register(fastifyJwt, {
@@ -95,17 +95,9 @@ export async function registerAuth(app: FastifyInstance, o: AuthOptions): Promis
   await app.register(async (scope) => {
     // Forms are parsed only here: elsewhere a form body is not JSON and gets a 422, as before.
     await scope.register(formbody);
-    await scope.register(rateLimit, { global: false });
     scope.post<{ Body: { username: string; password: string } }>(
       '/auth/login',
       {
-        config: {
-          rateLimit: {
-            max: o.loginRateLimit.max,
-            timeWindow: o.loginRateLimit.windowSeconds * 1000,
-            errorResponseBuilder: (_req, context) => new TooManyLoginAttemptsError(Math.max(1, Math.ceil(context.ttl / 1000))),
-          },
-        },
         schema: {
           tags: ['Authentication'],
           summary: 'Log in with the admin credentials; returns a bearer token valid for 30 minutes',
@@ -122,8 +114,11 @@ export async function registerAuth(app: FastifyInstance, o: AuthOptions): Promis
         },
       },
       async (request) => {
-        const user = await o.credentials.verify(request.body.username, request.body.password);
+        const { username, password } = request.body;
+        await o.throttle.attempt(username, request.ip);
+        const user = await o.credentials.verify(username, password);
         if (!user) throw new LoginFailedError();
+        await o.throttle.succeeded(username, request.ip);
         return { access_token: app.jwt.sign({ sub: user.username, role: user.role }), token_type: 'bearer' };
       },
     );

@@ -12,6 +12,7 @@ import {
   rejection,
   rejectionRequest,
 } from './schemas.js';
+import { refuseContradictoryApproval } from './decisions.js';
 import { canonicalUuid } from './validation.js';
 
 interface IdParams {
@@ -107,13 +108,16 @@ export function candidateRoutes(app: FastifyInstance, service: CandidateService,
     '/candidates/:candidate_id/approve',
     {
       onRequest: guards.admin,
+      preValidation: async (request) => refuseContradictoryApproval(request.body),
       schema: {
         tags,
         summary: 'Approve a pending candidate: creates its provider in billing (admin)',
-        description: 'Send If-Match: "<version>" to approve only the version you read (412 otherwise).',
+        description:
+          'Send If-Match: "<version>" to approve only the version you read (412 otherwise). The body is ignored, except that ' +
+          'one saying "approved": false or carrying a rejection_reason is 422 (use /reject).',
         security: ADMIN,
         params: candidateIdParams,
-        response: { 200: approval, ...errors(400, 401, 403, 404, 409, 412, 422, 502) },
+        response: { 200: approval, ...errors(400, 401, 403, 404, 409, 412, 422, 502, 503) },
       },
     },
     async (request, reply) => {

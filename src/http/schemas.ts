@@ -1,12 +1,12 @@
-import { LIMITS, NO_NUL_PATTERN, PG_INT_MAX, PRODUCTS, STATUSES } from '../candidates/index.js';
+import { LIMITS, STORABLE_TEXT_PATTERN, PG_INT_MAX, PRODUCTS, STATUSES } from '../candidates/index.js';
 
 /**
  * The wire contract as JSON Schema: requests are validated against these,
  * responses serialised by them, and /openapi.json is generated from them.
  */
 
-const text = (maxLength: number, extra: object = {}) => ({ type: 'string', maxLength, pattern: NO_NUL_PATTERN, ...extra }) as const;
-const nullable = (maxLength: number) => ({ type: ['string', 'null'], maxLength, pattern: NO_NUL_PATTERN }) as const;
+const text = (maxLength: number, extra: object = {}) => ({ type: 'string', maxLength, pattern: STORABLE_TEXT_PATTERN, ...extra }) as const;
+const nullable = (maxLength: number) => ({ type: ['string', 'null'], maxLength, pattern: STORABLE_TEXT_PATTERN }) as const;
 const count = (description: string) =>
   ({ type: 'integer', exclusiveMinimum: 0, maximum: PG_INT_MAX, description, example: 10 }) as const;
 
@@ -23,6 +23,7 @@ export const candidateCreate = {
     products: {
       type: 'array',
       minItems: 1,
+      maxItems: LIMITS.products,
       items: { type: 'string', enum: [...PRODUCTS] },
       example: ['apples', 'oranges'],
     },
@@ -50,8 +51,8 @@ const pageSize = { type: 'integer', minimum: 1, maximum: LIMITS.pageSize } as co
 export const listQuery = {
   type: 'object',
   properties: {
-    status: { type: 'string', pattern: NO_NUL_PATTERN, description: `Filter by status (${STATUSES.join(', ')}); another value matches nothing` },
-    product: { type: 'string', pattern: NO_NUL_PATTERN, description: 'Candidates whose products contain this one' },
+    status: { type: 'string', pattern: STORABLE_TEXT_PATTERN, description: `Filter by status (${STATUSES.join(', ')}); another value matches nothing` },
+    product: { type: 'string', pattern: STORABLE_TEXT_PATTERN, description: 'Candidates whose products contain this one' },
     page: { type: 'integer', minimum: 1, maximum: PG_INT_MAX, description: 'Page number (1-based); with page_size, wins over limit/offset' },
     page_size: { ...pageSize, description: 'Results per page' },
     limit: { ...pageSize, description: 'Results per page (default 20)' },
@@ -211,6 +212,7 @@ const ERROR_TEXT: Record<number, string> = {
   412: 'If-Match does not match the current version',
   429: 'Too many login attempts',
   502: 'The billing service failed',
+  503: 'The database did not answer; retry shortly',
 };
 
 /** Error responses for the docs, by status. */

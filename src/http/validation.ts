@@ -92,8 +92,72 @@ function newAjv(coerceTypes: boolean): Ajv {
 const bodyAjv = newAjv(false);
 const textAjv = newAjv(true);
 
+/** An integer as Pydantic reads one from text: digits only, so no `Infinity`, `1e400`, `0x10` or `1.0`. */
+const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
+
+interface IntegerField {
+  name: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+function integerFields(schema: object): IntegerField[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown; minimum?: number; maximum?: number }> }).properties ?? {};
+  return Object.entries(properties)
+    .filter(([, p]) => p.type === 'integer')
+    .map(([name, p]) => ({ name, ...(p.minimum !== undefined ? { minimum: p.minimum } : {}), ...(p.maximum !== undefined ? { maximum: p.maximum } : {}) }));
+}
+
+/** Pydantic's error for an integer given as text, or undefined when it is one JavaScript holds exactly (Ajv checks the rest). */
+function integerTextIssue(field: IntegerField, text: string, where: Location): Issue | undefined {
+  const loc = [where, field.name];
+  const input = clipInput(text);
+  if (!INTEGER_TEXT.test(text)) {
+    return { type: 'int_parsing', loc, msg: 'Input should be a valid integer, unable to parse string as an integer', input };
+  }
+  const n = Number(text);
+  if (Number.isSafeInteger(n)) return undefined;
+  // Too many digits to hold: past whichever bound its sign points at.
+  if (n > 0 && field.maximum !== undefined) {
+    return { type: 'less_than_equal', loc, msg: `Input should be less than or equal to ${field.maximum}`, input, ctx: { le: field.maximum } };
+  }
+  if (n < 0 && field.minimum !== undefined) {
+    return { type: 'greater_than_equal', loc, msg: `Input should be greater than or equal to ${field.minimum}`, input, ctx: { ge: field.minimum } };
+  }
+  return { type: 'int_parsing', loc, msg: 'Input should be a valid integer, unable to parse string as an integer', input };
+}
+
+/**
+ * Query and path values arrive as text and Ajv coerces them, too leniently
+ * for integers (it reads `Infinity`, `1e400` and 400 nines as numbers that
+ * then reach PostgreSQL): those fields are checked first, with Pydantic's
+ * error.
+ */
+interface TextValidator {
+  (data: unknown): boolean | { error: RequestValidationError };
+  errors?: ValidateFunction['errors'];
+}
+
+function textValidator(schema: object, where: Location): TextValidator {
+  const validate = textAjv.compile(schema);
+  const integers = integerFields(schema);
+  const check: TextValidator = (data) => {
+    const values = (data ?? {}) as Record<string, unknown>;
+    const issues = integers.flatMap((field) => {
+      const text = values[field.name];
+      const found = typeof text === 'string' ? integerTextIssue(field, text, where) : undefined;
+      return found ? [found] : [];
+    });
+    if (issues.length > 0) return { error: new RequestValidationError(issues) };
+    const ok = validate(data);
+    check.errors = validate.errors;
+    return ok;
+  };
+  return check;
+}
+
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema) as ValidateFunction;
+  httpPart === 'body' ? (bodyAjv.compile(schema) as ValidateFunction) : textValidator(schema, httpPart === 'querystring' ? 'query' : 'path');
 
 function pointer(instancePath: string): (string | number)[] {
   if (instancePath === '') return [];
@@ -154,6 +218,11 @@ function issue(e: SchemaError, where: Location): Issue | undefined {
       const actual = (input as unknown[]).length;
       const msg = `List should have at least ${plural(Number(p.limit), 'item')} after validation, not ${actual}`;
       return { type: 'too_short', loc, msg, input, ctx: { field_type: 'List', min_length: p.limit, actual_length: actual } };
+    }
+    case 'maxItems': {
+      const actual = (input as unknown[]).length;
+      const msg = `List should have at most ${plural(Number(p.limit), 'item')} after validation, not ${actual}`;
+      return { type: 'too_long', loc, msg, input, ctx: { field_type: 'List', max_length: p.limit, actual_length: actual } };
     }
     case 'exclusiveMinimum':
       return { type: 'greater_than', loc, msg: `Input should be greater than ${p.limit}`, input, ctx: { gt: p.limit } };
@@ -241,8 +310,47 @@ const JSON_REASONS: [RegExp, string][] = [
   [/unterminated string/i, 'Unterminated string starting at'],
 ];
 
-export function parseJsonBody(text: string): unknown {
+/**
+ * Deepest nesting of arrays and objects a body may have. The contract's
+ * bodies are two deep; the limit is checked on the text, before parsing, so
+ * no later step (validation, the 422 that echoes it) ever walks a deep value.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Where the text nests deeper than MAX_BODY_DEPTH, or -1: brackets inside strings do not count. */
+function tooDeepAt(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_BODY_DEPTH) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/**
+ * A JSON body as a value, or UnparsableJson: bytes that are not UTF-8 (which
+ * would otherwise be stored as U+FFFD), nesting past MAX_BODY_DEPTH, and
+ * text JSON.parse refuses.
+ */
+export function parseJsonBody(raw: Buffer | string): unknown {
+  let text: string;
+  try {
+    text = typeof raw === 'string' ? raw : utf8.decode(raw);
+  } catch {
+    return new UnparsableJson(0, 'Invalid UTF-8 in the body');
+  }
   if (text.trim() === '') return undefined;
+  const deep = tooDeepAt(text);
+  if (deep >= 0) return new UnparsableJson(deep, `Nested deeper than ${MAX_BODY_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -252,4 +360,26 @@ export function parseJsonBody(text: string): unknown {
     const reason = JSON_REASONS.find(([re]) => re.test(message))?.[1] ?? 'Expecting value';
     return new UnparsableJson(position, reason);
   }
+}
+
+/** Bounds of a 422's echo of the input: a client's decoder must read the answer whatever the request held. */
+const ECHO = { depth: 4, items: 20, chars: 200 } as const;
+
+/**
+ * `value` cut to ECHO's bounds, for the `input` of a 422: deeper levels
+ * become "...", long strings and lists are cut and say so. (FastAPI echoed
+ * everything.)
+ */
+export function clipInput(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > ECHO.chars ? `${value.slice(0, ECHO.chars)}...` : value;
+  if (value === null || typeof value !== 'object') return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+  if (depth >= ECHO.depth) return '...';
+  if (Array.isArray(value)) {
+    const head = value.slice(0, ECHO.items).map((v) => clipInput(v, depth + 1));
+    return value.length > ECHO.items ? [...head, `... ${value.length - ECHO.items} more`] : head;
+  }
+  const entries = Object.entries(value);
+  const head = entries.slice(0, ECHO.items).map(([k, v]) => [k.length > ECHO.chars ? `${k.slice(0, ECHO.chars)}...` : k, clipInput(v, depth + 1)]);
+  if (entries.length > ECHO.items) head.push(['...', `${entries.length - ECHO.items} more`]);
+  return Object.fromEntries(head);
 }

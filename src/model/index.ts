@@ -1,1 +1,2 @@
 export * from './candidates.js';
+export * from './decisions.js';

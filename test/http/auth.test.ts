@@ -4,7 +4,9 @@ import { hashSync } from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSecrets } from '../../src/auth/credentials.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/http/logger.js';
+import { migratorFor } from '../../src/migrations.js';
 import { testEngines } from '../support/databases.js';
 import { ADMIN, json, register, startService, TEST_SECRET, type Service } from '../support/service.js';
 
@@ -82,24 +84,44 @@ describe.each(engines)('authentication on $name', (engine) => {
       ]);
     });
 
-    it('limits attempts per client address: 429 with Retry-After, other addresses unaffected', async () => {
+    it('limits attempts per username and client address: 429 with Retry-After; other addresses and users unaffected', async () => {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) codes.push((await login({ username: ADMIN.username, password: 'guess' }, '10.0.4.1')).statusCode);
       expect(codes).toEqual([401, 401, 401, 401, 429]);
+      expect((await login({ username: 'someone@else.com', password: 'guess' }, '10.0.4.1')).statusCode, 'another user from that address').toBe(401);
       const limited = await login(ADMIN, '10.0.4.1');
       expect(limited.statusCode, 'even the right password waits').toBe(429);
       expect(json<{ detail: string }>(limited).detail).toMatch(/^Too many login attempts/);
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-      expect((await login(ADMIN, '10.0.4.2')).statusCode).toBe(200);
+      expect((await login(ADMIN, '10.0.4.2')).statusCode, 'the admin from another address').toBe(200);
+    });
+
+    it('the limit is in the database: another replica on it counts the same attempts', async () => {
+      const other = await buildApp({
+        config: loadConfig({ ENVIRONMENT: 'test', LOG_LEVEL: 'silent', JWT_SECRET_KEY: TEST_SECRET }),
+        db: s.db,
+        schema: await migratorFor(s.db),
+      });
+      try {
+        const on = (app: typeof other) =>
+          app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '10.0.6.1', ...form({ username: ADMIN.username, password: 'guess' }) });
+        const codes: number[] = [];
+        for (let i = 0; i < 5; i++) codes.push((await on(i % 2 ? other : s.app)).statusCode);
+        expect(codes).toEqual([401, 401, 401, 401, 429]);
+      } finally {
+        await other.close();
+      }
     });
 
     it('never logs passwords or tokens', async () => {
       const res = await login({ username: ADMIN.username, password: 'admin123' }, '10.0.5.1');
       const token = json<{ access_token: string }>(res).access_token;
       await approveWith(`Bearer ${token}`, `/candidates/${id}/reject`);
+      await s.app.inject({ method: 'POST', url: `/auth/login?username=${ADMIN.username}&password=admin123&client_secret=hush`, remoteAddress: '10.0.5.2' });
       const all = logs.join('');
       expect(all).toContain('/auth/login');
       expect(all).not.toContain('admin123');
+      expect(all).not.toContain('hush');
       expect(all).not.toContain(token);
       expect(all).not.toContain(token.split('.')[2]);
     });
@@ -198,10 +220,19 @@ describe('development secrets', () => {
   const env = { LOG_LEVEL: 'silent' };
   it('refused in production: the JWT secret and the admin password (plain or as a hash)', () => {
     expect(() => checkSecrets(loadConfig({ ...env, ENVIRONMENT: 'production', ADMIN_PASSWORD: 'long-and-unique' }))).toThrow(ConfigError);
-    const prod = { ...env, ENVIRONMENT: 'production', JWT_SECRET_KEY: 'a-real-secret-of-some-length' };
+    const prod = { ...env, ENVIRONMENT: 'production', JWT_SECRET_KEY: 'a-real-secret-of-32-bytes-or-more' };
     expect(() => checkSecrets(loadConfig(prod))).toThrow(/admin password is the development default/);
     expect(() => checkSecrets(loadConfig({ ...prod, ADMIN_PASSWORD_HASH: hashSync('admin123', 4) }))).toThrow(/admin password/);
     expect(checkSecrets(loadConfig({ ...prod, ADMIN_PASSWORD: 'long-and-unique' }))).toEqual([]);
+  });
+
+  it('refused in production when weak: a JWT key under 32 bytes, an admin password under 12 characters', () => {
+    const prod = { ...env, ENVIRONMENT: 'production', JWT_SECRET_KEY: 'k'.repeat(32), ADMIN_PASSWORD: 'p'.repeat(12) };
+    expect(checkSecrets(loadConfig(prod))).toEqual([]);
+    expect(() => checkSecrets(loadConfig({ ...prod, JWT_SECRET_KEY: 'a' }))).toThrow(/JWT_SECRET_KEY is shorter than 32 bytes/);
+    expect(() => checkSecrets(loadConfig({ ...prod, JWT_SECRET_KEY: 'k'.repeat(31) }))).toThrow(/shorter than 32 bytes/);
+    expect(() => checkSecrets(loadConfig({ ...prod, ADMIN_PASSWORD: 'b' }))).toThrow(/ADMIN_PASSWORD is shorter than 12 characters/);
+    expect(checkSecrets(loadConfig({ ...prod, ENVIRONMENT: 'development', ADMIN_PASSWORD: 'b' })).join(' ')).toMatch(/shorter than 12/);
   });
 
   it('accepted elsewhere, with warnings', () => {

@@ -5,7 +5,7 @@ import { testEngines } from '../support/databases.js';
 import { json, register, startService, type Service } from '../support/service.js';
 
 const engines = await testEngines();
-const HEAD = '002_add_rejection_reason';
+const HEAD = '003_claims_and_login_attempts';
 
 function logSink(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = [];
@@ -127,6 +127,24 @@ describe.each(engines)('operations on $name', (engine) => {
     }
   });
 
+  it('a billing failure: each retry and the 502 logged under the request id, one line each, no stack', async () => {
+    const c = await register(s);
+    s.billing.will(...Array.from({ length: 4 }, () => ({ status: 503 })));
+    const res = await s.app.inject({
+      method: 'POST',
+      url: `/candidates/${c.candidate_id}/approve`,
+      headers: { ...headers, 'x-request-id': 'billing-1' },
+    });
+    expect(res.statusCode).toBe(502);
+    const mine = logs.lines().filter((l) => l.request_id === 'billing-1');
+    expect(mine.map((l) => l.msg)).toEqual([
+      ...Array.from({ length: 3 }, () => 'billing service retry'),
+      'Failed to create provider: Billing service returned 503: {}',
+      'request completed',
+    ]);
+    expect(mine.filter((l) => l.err !== undefined)).toEqual([]);
+  });
+
   it('a body over the size limit: 413 in the detail shape', async () => {
     const res = await s.app.inject({ method: 'POST', url: '/candidates', payload: { company_name: 'x'.repeat(1_100_000) } });
     expect(res.statusCode).toBe(413);
@@ -160,9 +178,15 @@ describe.each(engines)('operations on $name', (engine) => {
     expect(JSON.stringify(doc.paths['/auth/login']?.post?.requestBody)).toContain('application/x-www-form-urlencoded');
   });
 
-  it('GET /docs: the browsable page, served locally', async () => {
-    const res = await s.app.inject({ url: '/docs' });
+  it('GET /docs: the browsable page, served locally, from docs/ where its references are relative', async () => {
+    for (const [url, location] of [['/docs', 'docs/'], ['/api/providers/docs?x=1', 'docs/?x=1']] as const) {
+      const moved = await s.app.inject({ url });
+      expect(moved.statusCode, url).toBe(302);
+      expect(moved.headers.location, url).toBe(location);
+    }
+    const res = await s.app.inject({ url: '/docs/' });
     expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('href="./static/swagger-ui.css"');
     expect(res.body).toContain('swagger-ui');
     expect(res.body).not.toMatch(/https?:\/\/(cdn|unpkg|cdnjs)/);
   });

@@ -143,7 +143,7 @@ describe('the service process (main.ts)', () => {
     it('migrates to head before listening; SIGTERM lets an in-flight approval finish, then exits 0', async () => {
       const svc = await runService({ DATA_DIR: join(dir, 'data'), BILLING_SERVICE_URL: billing.url, LOG_LEVEL: 'warn' });
       const base = await svc.base;
-      expect(await (await fetch(`${base}/health`)).json()).toMatchObject({ status: 'healthy', schema: { current: '002_add_rejection_reason' } });
+      expect(await (await fetch(`${base}/health`)).json()).toMatchObject({ status: 'healthy', schema: { current: '003_claims_and_login_attempts' } });
       const created = await fetch(`${base}/candidates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(newCandidate()) });
       const { candidate_id } = (await created.json()) as { candidate_id: string };
       const login = await fetch(`${base}/auth/login`, { method: 'POST', body: new URLSearchParams(ADMIN) });

@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
 import { renderOp } from '../../src/migrate/ops/render.js';
 import { migratorFor } from '../../src/migrations.js';
-import { candidateColumnComments, candidates } from '../../src/model/index.js';
+import { candidateColumnComments, candidates, decisionClaims, loginAttempts } from '../../src/model/index.js';
 import { catalog } from '../support/catalog.js';
 import { testEngines, type TestDatabase } from '../support/databases.js';
 
+/** The revisions the Python service wrote, whose catalogs its DDL gives; then this service's own. */
 const REVS = ['000_initial_schema', '001_add_version_column', '002_add_rejection_reason'] as const;
-const HEAD = REVS[2];
+const PYTHON_HEAD = REVS[2];
+const ALL = [...REVS, '003_claims_and_login_attempts'] as const;
+const HEAD = ALL[ALL.length - 1];
 
 /** The Python service's DDL, per revision (test/fixtures/python-alembic.sql). */
 const pythonDdl: Map<string, string> = (() => {
@@ -41,8 +44,9 @@ describe.each(engines)('migrations on $name', (engine) => {
     return db;
   };
 
-  afterAll(async () => {
-    for (const { t, db } of created) {
+  // Closed after each test, not at the end: an in-memory PGlite holds a few hundred MB until then.
+  afterEach(async () => {
+    for (const { t, db } of created.splice(0)) {
       await db.close().catch(() => {});
       await t.drop();
     }
@@ -55,12 +59,12 @@ describe.each(engines)('migrations on $name', (engine) => {
 
   it('runs each step up and down, recording each revision', async () => {
     const m = await migratorFor(await fresh());
-    for (const rev of REVS) {
+    for (const rev of ALL) {
       const steps = await m.upgrade('+1');
       expect(steps.map((s) => s.step.revision)).toEqual([rev]);
       expect(await m.current()).toEqual([rev]);
     }
-    for (const rev of [...REVS].reverse()) {
+    for (const rev of [...ALL].reverse()) {
       expect(await m.current()).toEqual([rev]);
       await m.downgrade('-1');
     }
@@ -70,7 +74,7 @@ describe.each(engines)('migrations on $name', (engine) => {
   it('survives the stairway: up, down, up at every revision', async () => {
     const db = await fresh();
     const m = await migratorFor(db);
-    for (const rev of REVS) {
+    for (const rev of ALL) {
       await m.upgrade('+1');
       const before = await catalog(db);
       await m.downgrade('-1');
@@ -82,11 +86,11 @@ describe.each(engines)('migrations on $name', (engine) => {
 
   it('builds, at each revision, the catalog the Python service built', async () => {
     const ours = await fresh();
+    const theirs = await fresh();
     const m = await migratorFor(ours);
     for (const rev of REVS) {
       await m.upgrade(rev);
-      const theirs = await fresh();
-      await buildLikePython(theirs, rev);
+      await theirs.exec(pythonDdl.get(rev)!);
       expect(await catalog(ours)).toEqual(await catalog(theirs));
     }
   });
@@ -95,12 +99,12 @@ describe.each(engines)('migrations on $name', (engine) => {
     const migrated = await fresh();
     await (await migratorFor(migrated)).upgrade('head');
     const fromModel = await fresh();
-    const ddl = await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ candidates }));
+    const ddl = await generateMigration(generateDrizzleJson({}), generateDrizzleJson({ candidates, decisionClaims, loginAttempts }));
     for (const statement of ddl) await fromModel.exec(statement);
     for (const [column, text] of Object.entries(candidateColumnComments)) {
       await fromModel.exec(renderOp({ op: 'setComment', on: { table: 'candidates', column }, comment: text }));
     }
-    const only = { tables: ['candidates'] };
+    const only = { tables: ['candidates', 'decision_claims', 'login_attempts'] };
     const a = await catalog(migrated, only);
     const b = await catalog(fromModel, only);
     expect(a.columns).toEqual(b.columns);
@@ -190,21 +194,22 @@ describe.each(engines)('migrations on $name', (engine) => {
     expect(triggers.map((t) => t.tgname)).toEqual(['update_candidates_metadata']);
   });
 
-  it('adopts a database the Python service built: read as 002, moved down and up', async () => {
+  it('adopts a database the Python service built: read as 002, moved up, down and up', async () => {
     const db = await fresh();
-    await buildLikePython(db, HEAD);
+    await buildLikePython(db, PYTHON_HEAD);
     await db.exec(`INSERT INTO candidates (company_name, contact_email, products, truck_count, capacity_tons_per_day)
                    VALUES ('P', 'p@x.io', '["oranges"]', 1, 1)`);
     const m = await migratorFor(db);
-    expect(await m.current()).toEqual([HEAD]);
-    expect(await m.upgrade('head')).toEqual([]);
+    expect(await m.current()).toEqual([PYTHON_HEAD]);
+    expect((await m.upgrade('head')).map((r) => r.step.revision)).toEqual(ALL.slice(REVS.length));
     // Every row has a version (1): dropping that column is a loss to allow.
     await m.downgrade('000_initial_schema', { allowDataLoss: true });
     expect(await m.current()).toEqual(['000_initial_schema']);
-    await m.upgrade('head');
+    await m.upgrade(PYTHON_HEAD);
     const reference = await fresh();
-    await buildLikePython(reference, HEAD);
+    await buildLikePython(reference, PYTHON_HEAD);
     expect(await catalog(db)).toEqual(await catalog(reference));
+    await m.upgrade('head');
     expect(await db.query('SELECT company_name FROM candidates')).toEqual([{ company_name: 'P' }]);
   });
 });
@@ -215,7 +220,7 @@ describe.each(engines.filter((e) => e.name === 'server'))('concurrent migrators 
     const [a, b] = [await t.open(), await t.open()];
     try {
       const results = await Promise.all([(await migratorFor(a)).upgrade('head'), (await migratorFor(b)).upgrade('head')]);
-      expect(results.map((r) => r.length).sort()).toEqual([0, 3]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, ALL.length]);
       expect(await (await migratorFor(a)).current()).toEqual([HEAD]);
     } finally {
       await a.close();

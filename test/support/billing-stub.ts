@@ -23,6 +23,12 @@ export class BillingStub {
   readonly calls: Call[] = [];
   /** Ids handed out with a 201: the providers that exist. */
   readonly created: number[] = [];
+  /**
+   * Refuse a second provider of one name with 409, as the real billing
+   * service does (its repository's unique name).
+   */
+  uniqueNames = false;
+  private readonly names = new Set<string>();
   private plan: Behaviour[] = [];
   private nextId = 1000;
   private readonly sockets = new Set<Socket>();
@@ -55,6 +61,8 @@ export class BillingStub {
     this.plan = [];
     this.calls.length = 0;
     this.created.length = 0;
+    this.names.clear();
+    this.uniqueNames = false;
   }
 
   /** Milliseconds between consecutive calls. */
@@ -89,7 +97,13 @@ export class BillingStub {
     }
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
     let answer = b.body;
+    const name = String((body as { name?: unknown }).name);
+    if (b.status === 201 && answer === undefined && this.uniqueNames && this.names.has(name)) {
+      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'Provider name must be unique' }));
+      return;
+    }
     if (b.status === 201 && answer === undefined) {
+      this.names.add(name);
       const id = this.nextId++;
       this.created.push(id);
       answer = { id, name: (body as { name?: unknown }).name };

@@ -22,7 +22,15 @@ export interface Engine {
   create(): Promise<TestDatabase>;
 }
 
-export const SERVER_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * The server half runs only against a server the suite is told about:
+ * TEST_DATABASE_URL, or the local one with REQUIRE_PG_SERVER=1 (CI starts
+ * it) or TEST_ENGINES=server.
+ * Whatever merely answers on 5432 is someone else's until then.
+ */
+export const SERVER_ADMIN_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const SERVER_REQUESTED =
+  Boolean(process.env.TEST_DATABASE_URL) || process.env.REQUIRE_PG_SERVER === '1' || process.env.TEST_ENGINES === 'server';
 
 async function serverReachable(): Promise<boolean> {
   const sql = postgres(SERVER_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
@@ -73,10 +81,13 @@ const server: Engine = {
 
 let engines: Promise<Engine[]> | undefined;
 
-/** PGlite always; the server when reachable, or a failure when REQUIRE_PG_SERVER=1 (CI). */
+/**
+ * PGlite always; the server when one was named (SERVER_REQUESTED) and
+ * answers, or a failure when REQUIRE_PG_SERVER=1 (CI).
+ */
 export function testEngines(): Promise<Engine[]> {
   engines ??= (async () => {
-    if (process.env.TEST_ENGINES === 'pglite') return [pglite];
+    if (process.env.TEST_ENGINES === 'pglite' || !SERVER_REQUESTED) return [pglite];
     if (await serverReachable()) return process.env.TEST_ENGINES === 'server' ? [server] : [pglite, server];
     if (process.env.REQUIRE_PG_SERVER === '1') {
       throw new Error(`REQUIRE_PG_SERVER=1 but no PostgreSQL server answers at ${SERVER_ADMIN_URL}`);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import postgres from 'postgres';
-import { SERVER_ADMIN_URL } from './databases.js';
+import { SERVER_ADMIN_URL, SERVER_REQUESTED } from './databases.js';
 
 /**
  * Builds dist/ when stale (CLI and service tests run the compiled program, as
@@ -11,6 +11,14 @@ export default async function setup(): Promise<(() => void) | void> {
   if (process.env.TEST_ENGINES === 'pglite') {
     console.log('[engines] PGlite only (TEST_ENGINES=pglite): server half skipped');
     return;
+  }
+  if (!SERVER_REQUESTED) {
+    const line =
+      '[engines] PGlite only: the server half was SKIPPED; set TEST_DATABASE_URL (e.g. ' +
+      'postgres://postgres@127.0.0.1:5432/postgres, a user that may create databases) to run it';
+    console.log(line);
+    // Said again after the results, where a reader of the summary looks.
+    return () => console.log(line);
   }
   const sql = postgres(SERVER_ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {

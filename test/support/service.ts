@@ -18,6 +18,7 @@ export const FAST_BILLING: Omit<BillingClientOptions, 'baseUrl'> = {
   connectTimeoutMs: 500,
   totalTimeoutMs: 400,
   maxRetryAfterMs: 5_000,
+  lateAnswerMs: 1_000,
 };
 
 let sharedCredentials: Promise<AdminCredentials> | undefined;
@@ -81,7 +82,7 @@ export async function startService(engine: Engine, o: ServiceOptions = {}): Prom
     testDb,
     adminToken: (claims = {}) => app.jwt.sign({ sub: ADMIN.username, role: 'admin', ...claims }),
     truncate: async () => {
-      await db.exec('TRUNCATE candidates');
+      await db.exec('TRUNCATE candidates, decision_claims');
     },
     close: async () => {
       await app.close();

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkSecrets } from '../../src/auth/credentials.js';
 import { ConfigError, databaseTarget, loadConfig, parseDatabaseUrl, readEnv, redactUrl } from '../../src/config/index.js';
 
 describe('configuration', () => {
@@ -35,5 +36,17 @@ describe('configuration', () => {
     expect(env.DATABASE_URL).toBe('postgresql+asyncpg://a@h/db');
     expect(env.LOG_LEVEL).toBe('warn');
     expect(loadConfig(env, dir).database).toMatchObject({ kind: 'server' });
+  });
+
+  it('listens on loopback unless HOST is given or in production, which NODE_ENV can name too', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ ENVIRONMENT: 'production', JWT_SECRET_KEY: 'k', ADMIN_PASSWORD: 'p' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'production' }).environment).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'development', ENVIRONMENT: 'test' }).environment).toBe('test');
+    for (const env of [{ ENVIRONMENT: 'production' }, { NODE_ENV: 'production' }]) {
+      expect(() => checkSecrets(loadConfig(env))).toThrow(/refusing to start in production/);
+    }
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT must be one of pretty, json, auto/);
   });
 });
