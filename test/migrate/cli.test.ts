@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
-import { migrate, oneLineError, ROOT, type Run } from '../support/cli.js';
+import { migrate, oneLineError, pythonEraVersions, ROOT, type Run } from '../support/cli.js';
 import { SERVER_ADMIN_URL, testEngines, type TestDatabase } from '../support/databases.js';
 
 const engines = await testEngines();
@@ -14,11 +14,7 @@ const HEAD = '002_add_rejection_reason';
  * (their outputs are quoted below); the service's own later revisions are
  * left out, so that adding one does not rewrite these expectations.
  */
-const PYTHON_ERA = mkdtempSync(join(tmpdir(), 'migrate-cli-versions-'));
-cpSync(join(ROOT, 'migrations', 'versions'), PYTHON_ERA, {
-  recursive: true,
-  filter: (source) => !/\/0(0[3-9]|[1-9]\d)_[^/]*$/.test(source),
-});
+const PYTHON_ERA = pythonEraVersions();
 afterAll(() => rmSync(PYTHON_ERA, { recursive: true, force: true }));
 
 describe.each(engines)('migrate CLI on $name', (engine) => {

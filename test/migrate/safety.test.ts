@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
-import { migrate, oneLineError, ROOT, type Run } from '../support/cli.js';
+import { migrate, oneLineError, pythonEraVersions, ROOT, type Run } from '../support/cli.js';
 import { testEngines, type TestDatabase } from '../support/databases.js';
 
 // Through the CLI, a dozen processes per test: on PGlite each opens the data
@@ -11,6 +11,9 @@ import { testEngines, type TestDatabase } from '../support/databases.js';
 // run in process on PGlite in migrations.test.ts.
 const engines = (await testEngines()).filter((e) => e.name === 'server');
 const HEAD = '002_add_rejection_reason';
+// The guards are shown on the Python service's three revisions (their output is quoted below).
+const PYTHON_ERA = pythonEraVersions();
+afterAll(() => rmSync(PYTHON_ERA, { recursive: true, force: true }));
 
 /** The guards of issue 8 through the CLI, as an operator meets them. */
 describe.each(engines)('deploy guards on $name', (engine) => {
@@ -28,7 +31,7 @@ describe.each(engines)('deploy guards on $name', (engine) => {
     const t = await engine.create();
     dbs.push(t);
     const env: Record<string, string> = t.url ? { DATABASE_URL: t.url } : { DATA_DIR: mkdtempSync(join(work, 'pg-')) };
-    const run = (...args: string[]): Run => migrate(args, { ...env, ...(versions ? { MIGRATIONS_DIR: versions } : {}) });
+    const run = (...args: string[]): Run => migrate(args, { ...env, MIGRATIONS_DIR: versions ?? PYTHON_ERA });
     const sql = async <R>(text: string, script = false): Promise<R[]> => {
       const db = await openDatabase(t.url ? t.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
       try {
@@ -43,7 +46,7 @@ describe.each(engines)('deploy guards on $name', (engine) => {
   };
   const versionsWith = (files: Record<string, string>, edit?: (name: string, text: string) => string): string => {
     const dir = mkdtempSync(join(work, 'versions-'));
-    cpSync(join(ROOT, 'migrations', 'versions'), dir, { recursive: true });
+    cpSync(PYTHON_ERA, dir, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     if (edit) for (const name of ['001_add_version_column.ts']) writeFileSync(join(dir, name), edit(name, readFileSync(join(dir, name), 'utf8')));
     return dir;
