@@ -59,8 +59,8 @@ await build({
   outfile: join(next, 'src', 'cli', 'migrate.js'),
   allowOverwrite: true,
   bundle: true,
-  // PGlite ships WebAssembly beside its code; esbuild is only needed on a compile-cache miss.
-  external: ['@electric-sql/pglite', 'esbuild'],
+  // PGlite and libpg-query ship WebAssembly beside their code; esbuild is only needed on a compile-cache miss.
+  external: ['@electric-sql/pglite', 'libpg-query', 'esbuild'],
   // commander is CommonJS and requires Node's built-ins; an ESM bundle has no `require` of its own.
   banner: { js: "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);" },
 });

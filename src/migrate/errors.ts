@@ -93,3 +93,27 @@ export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** A step would discard stored data and the run did not allow it; nothing was changed. */
+export class DataLossError extends MigrateError {
+  override readonly name = 'DataLossError';
+}
+
+/** An applied revision's code no longer matches the checksum recorded when it ran. */
+export class ChecksumError extends MigrateError {
+  override readonly name = 'ChecksumError';
+}
+
+/**
+ * The session advisory lock is not held by the server session a statement
+ * runs on: a transaction-mode pooler (PgBouncer) moves statements between
+ * server sessions, so the lock protects nothing.
+ */
+export class PoolerError extends MigrateError {
+  override readonly name = 'PoolerError';
+}
+
+/** A revision runs a lock-unsafe statement it does not accept with a reason. */
+export class LintError extends MigrateError {
+  override readonly name = 'LintError';
+}

@@ -18,5 +18,11 @@ export { Migrator, describeStep, type MigrationEvent, type MigratorOptions, type
 export { resolvePolicy, lockKeyFor, type RunPolicy } from './runtime/policy.js';
 export { VersionTable, DEFAULT_VERSION_TABLE, type VersionTableName } from './runtime/version-table.js';
 export { renderSql, recordStep } from './runtime/offline.js';
+export { HistoryTable, historyTableFor, type HistoryDirection, type HistoryEntry, type HistoryRow } from './runtime/history.js';
+export { revisionChecksum, verifyChecksums, checksumError, type ChecksumReport } from './safety/checksum.js';
+export { opDataLoss, countLoss, describeLoss, type CountedLoss } from './safety/data-loss.js';
+export { parseStatements, statementDataLoss, sqlDataLoss } from './safety/sql.js';
+export { lintScript, lintSql, statementFindings, type LintFinding } from './safety/lint.js';
+export { LINT_RULES, isLintRule, type LintRule } from './safety/lint-rules.js';
 export * as commands from './commands/index.js';
 export { CommandContext, type Connection, type MigrateConfig } from './commands/context.js';

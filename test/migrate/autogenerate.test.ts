@@ -124,6 +124,17 @@ describe.each(engines)('authoring on $name', (engine) => {
     );
   });
 
+  it('check leaves the history table out of the comparison, and refuses an applied revision edited since it ran', async () => {
+    const dir = scratchVersions();
+    expect(await db.query(`SELECT to_regclass('alembic_version_history') IS NOT NULL AS present`)).toEqual([{ present: true }]);
+    const file = join(dir, '002_add_rejection_reason.ts');
+    writeFileSync(file, readFileSync(file, 'utf8').replace("'Optional explanation provided", "'Edited: optional explanation provided"));
+    const c = await commands.check(contextFor(db, dir));
+    expect(c.differences).toEqual([]);
+    expect(c.changedChecksums.map((x) => x.revision)).toEqual(['002_add_rejection_reason']);
+    expect(c.clean).toBe(false);
+  });
+
   it('refuses to generate from a database that is not at head, naming what to upgrade to', async () => {
     await commands.downgrade(contextFor(db, join(ROOT, 'migrations', 'versions')), '-1');
     await expect(commands.autogenerate(contextFor(db, scratchVersions()), { message: 'x' })).rejects.toThrow(

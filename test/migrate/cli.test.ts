@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
-import { migrate, oneLineError, ROOT, type Run } from '../support/cli.js';
+import { migrate, oneLineError, pythonEraVersions, ROOT, type Run } from '../support/cli.js';
 import { SERVER_ADMIN_URL, testEngines, type TestDatabase } from '../support/databases.js';
 
 const engines = await testEngines();
@@ -14,11 +14,7 @@ const HEAD = '002_add_rejection_reason';
  * (their outputs are quoted below); the service's own later revisions are
  * left out, so that adding one does not rewrite these expectations.
  */
-const PYTHON_ERA = mkdtempSync(join(tmpdir(), 'migrate-cli-versions-'));
-cpSync(join(ROOT, 'migrations', 'versions'), PYTHON_ERA, {
-  recursive: true,
-  filter: (source) => !/\/0(0[3-9]|[1-9]\d)_[^/]*$/.test(source),
-});
+const PYTHON_ERA = pythonEraVersions();
 afterAll(() => rmSync(PYTHON_ERA, { recursive: true, force: true }));
 
 describe.each(engines)('migrate CLI on $name', (engine) => {
@@ -117,14 +113,24 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     expect(run('history', '-v', '-r', ':000').stdout).toMatch(/Rev: 000_initial_schema\nParent: <base>/);
   });
 
-  it('downgrades and warns, naming the column and the count, before dropping rejection reasons', async () => {
+  it('refuses a downgrade over stored rejection reasons without --allow-data-loss, naming the column and count, changing nothing', async () => {
     if (engine.name === 'server') {
       const db = await openDatabase(tdb.target);
       await db.exec(`INSERT INTO candidates (company_name, contact_email, products, truck_count, capacity_tons_per_day, status, rejection_reason)
                      VALUES ('R', 'r@x.io', '["apples"]', 1, 1, 'rejected', 'no trucks')`);
       await db.close();
+      const refused = run('downgrade', '-1');
+      expect(refused.code).toBe(1);
+      expect(oneLineError(refused)).toBe(
+        'error: downgrade 002_add_rejection_reason -> 001_add_version_column would drop column candidates.rejection_reason (1 non-null value); ' +
+          'nothing was changed: back the data up or move it, then rerun with --allow-data-loss',
+      );
+      expect(current()).toBe(`${HEAD} (head)`);
+      const kept = await openDatabase(tdb.target);
+      expect(await kept.query('SELECT rejection_reason FROM candidates')).toEqual([{ rejection_reason: 'no trucks' }]);
+      await kept.close();
     }
-    const r = run('downgrade', '-1');
+    const r = run('downgrade', '-1', '--allow-data-loss');
     expect(r.code).toBe(0);
     if (engine.name === 'server') expect(r.stderr).toMatch(/WARNING 002_add_rejection_reason: dropping candidates.rejection_reason discards 1 non-null value/);
     expect(r.stdout).toMatch(/downgrade 002_add_rejection_reason -> 001_add_version_column, .* \d+ ms/);
@@ -229,6 +235,50 @@ describe.each(engines)('migrate CLI on $name', (engine) => {
     await back.exec('ALTER TABLE candidates DROP COLUMN extra');
     await back.close();
     expect(withVersions(all, 'downgrade', HEAD).code).toBe(0);
+  }, 180_000);
+
+  it('lints every revision: accepted findings with their reason, exit 1 on one not accepted (also in check), warnings at revision --autogenerate', async () => {
+    const ok = run('lint');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/001_add_version_column upgrade: index-not-concurrent: index idx_candidates_version on candidates is built without CONCURRENTLY\n {4}CREATE INDEX idx_candidates_version ON candidates \(id, version\)\n {4}accepted: historical revision/);
+    const unsafe = versionsWith({
+      '003_unsafe.mjs': `export default { revision: '003_unsafe', downRevision: '${HEAD}', message: 'unsafe',
+        async upgrade(op) { await op.execute('ALTER TABLE candidates ADD COLUMN n int NOT NULL'); await op.createIndex('idx_n', 'candidates', ['n']); },
+        async downgrade(op) { await op.dropColumn('candidates', 'n'); } };`,
+    });
+    const bad = withVersions(unsafe, 'lint');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/003_unsafe upgrade: not-null-without-default: column candidates\.n is added NOT NULL without a default\n {4}ALTER TABLE candidates ADD COLUMN n int NOT NULL\n {4}change it, or accept it in the revision: lint: \{ accept: \{ 'not-null-without-default': '<why it is safe here>' \} \}/);
+    expect(oneLineError(bad)).toBe('error: 2 lint findings not accepted, in 003_unsafe');
+    expect(JSON.parse(withVersions(unsafe, 'lint', '--json').stdout).map((f: { rule: string; accepted: string | null }) => [f.rule, f.accepted !== null])).toEqual([
+      ['index-not-concurrent', true],
+      ['not-null-without-default', false],
+      ['index-not-concurrent', false],
+    ]);
+    const checked = withVersions(unsafe, 'check', '--json');
+    expect(checked.code).toBe(1);
+    expect(JSON.parse(checked.stdout).lint.map((f: { revision: string }) => f.revision)).toEqual(['003_unsafe', '003_unsafe']);
+    expect(oneLineError(checked)).toMatch(/2 lint findings not accepted, in 003_unsafe/);
+
+    // The database lost an index the model has: the revision that restores it builds it on an existing table.
+    // The model is the service's, so this runs every revision it has, and leaves the database at 002 again.
+    const all = mkdtempSync(join(work, 'versions-all-'));
+    cpSync(join(ROOT, 'migrations', 'versions'), all, { recursive: true });
+    const next = String(readdirSync(all).filter((f) => /^\d{3}_.*\.ts$/.test(f)).length).padStart(3, '0');
+    expect(withVersions(all, 'upgrade', 'head').code).toBe(0);
+    expect(withVersions(all, 'lint').code).toBe(0);
+    const db = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await db.exec('DROP INDEX idx_candidates_version');
+    await db.close();
+    const gen = withVersions(all, 'revision', '--autogenerate', '-m', 'restore index');
+    const back = await openDatabase(tdb.url ? tdb.target : { kind: 'embedded', dataDir: env.DATA_DIR! });
+    await back.exec('CREATE INDEX idx_candidates_version ON candidates (id, version)');
+    await back.close();
+    rmSync(join(all, `${next}_restore_index.ts`), { force: true });
+    expect(withVersions(all, 'downgrade', HEAD).code).toBe(0);
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stderr).toMatch(new RegExp(`WARNING: lint: ${next}_restore_index upgrade: index-not-concurrent:`));
+    expect(gen.stderr).toMatch(/WARNING: lint: \d{3}_restore_index upgrade: index-not-concurrent: index idx_candidates_version on candidates is built without CONCURRENTLY \(CREATE INDEX idx_candidates_version ON candidates \(id, version\)\); change it, or accept it/);
   }, 180_000);
 
   it('never says ok when it is not: wrong-way relative steps, --sql ranges that need the database, empty ranges', () => {

@@ -132,7 +132,7 @@ describe.each(engines)('migrations on $name', (engine) => {
     expect(await db.query('SELECT * FROM alembic_version')).toEqual([]);
   });
 
-  it('keeps every row and value through base → 002 → base → 002 (but the reasons 002 → 001 drops, with a warning)', async () => {
+  it('keeps every row and value through base → 002 → base → 002 (the reasons 002 → 001 drops only when allowed, with a warning)', async () => {
     const db = await fresh();
     const warnings: string[] = [];
     const m = await migratorFor(db, (e) => e.type === 'warning' && warnings.push(e.message));
@@ -155,13 +155,15 @@ describe.each(engines)('migrations on $name', (engine) => {
     await db.exec(`INSERT INTO candidates (${base}, rejection_reason) VALUES ('D', 'd@x.io', NULL, '["bananas"]', 2, 5, NULL, 'rejected', NULL, 'too far')`);
     const at002 = await rowsOf(`${base}, version, rejection_reason`);
 
-    await m.downgrade('001_add_version_column');
+    await expect(m.downgrade('001_add_version_column')).rejects.toThrow(/would drop column candidates.rejection_reason \(1 non-null value\)/);
+    expect(await rowsOf(`${base}, version, rejection_reason`)).toEqual(at002);
+    await m.downgrade('001_add_version_column', { allowDataLoss: true });
     expect(warnings).toEqual(['dropping candidates.rejection_reason discards 1 non-null value']);
     const back001 = await rowsOf(`${base}, version`);
     expect(back001).toEqual(at002.map(({ rejection_reason: _, ...r }) => r));
     expect(back001.slice(0, 3)).toEqual(at001);
 
-    await m.downgrade('base');
+    await m.downgrade('base', { allowDataLoss: true });
     await m.upgrade('000_initial_schema');
     expect(await rowsOf(base)).toEqual([]);
 
@@ -171,7 +173,7 @@ describe.each(engines)('migrations on $name', (engine) => {
       ('B', 'b@x.io', NULL, NULL, NULL, NULL, NULL, 'pending', NULL)`);
     const again = await rowsOf(base);
     await m.upgrade('head');
-    await m.downgrade('000_initial_schema');
+    await m.downgrade('000_initial_schema', { allowDataLoss: true });
     expect(await rowsOf(base)).toEqual(again);
     expect(again.map(({ id: _i, created_at: _c, ...r }) => r)).toEqual(at000.map(({ id: _i, created_at: _c, ...r }) => r));
   });
@@ -200,7 +202,8 @@ describe.each(engines)('migrations on $name', (engine) => {
     const m = await migratorFor(db);
     expect(await m.current()).toEqual([PYTHON_HEAD]);
     expect((await m.upgrade('head')).map((r) => r.step.revision)).toEqual(ALL.slice(REVS.length));
-    await m.downgrade('000_initial_schema');
+    // Every row has a version (1): dropping that column is a loss to allow.
+    await m.downgrade('000_initial_schema', { allowDataLoss: true });
     expect(await m.current()).toEqual(['000_initial_schema']);
     await m.upgrade(PYTHON_HEAD);
     const reference = await fresh();

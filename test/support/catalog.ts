@@ -15,13 +15,17 @@ export interface Catalog {
   functions: { name: string; language: string; returns: string }[];
 }
 
+/** The engine's own bookkeeping beside Alembic's version table: not part of the schema compared. */
+const ENGINE_TABLES = ['alembic_version_history'];
+
 export async function catalog(db: Queryable, opts: { tables?: string[] } = {}): Promise<Catalog> {
   const only = opts.tables;
-  const keep = <T extends { table: string }>(rows: T[]): T[] => (only ? rows.filter((r) => only.includes(r.table)) : rows);
+  const keep = <T extends { table: string }>(rows: T[]): T[] =>
+    rows.filter((r) => (only ? only.includes(r.table) : !ENGINE_TABLES.includes(r.table)));
   const tables = (
     await db.query<{ t: string }>(`SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1`)
-  ).map((r) => r.t).filter((t) => !only || only.includes(t));
+  ).map((r) => r.t).filter((t) => (only ? only.includes(t) : !ENGINE_TABLES.includes(t)));
   const columns = keep(
     await db.query<Catalog['columns'][number]>(`
       SELECT c.relname AS "table", a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
@@ -45,7 +49,7 @@ export async function catalog(db: Queryable, opts: { tables?: string[] } = {}): 
       SELECT tablename AS "table", indexname AS name, indexdef AS definition FROM pg_indexes
       WHERE schemaname = 'public' ORDER BY indexname`)
   )
-    .filter((r) => !only || only.includes(r.table))
+    .filter((r) => (only ? only.includes(r.table) : !ENGINE_TABLES.includes(r.table)))
     .map(({ name, definition }) => ({ name, definition }));
   const triggers = await db.query<Catalog['triggers'][number]>(`
     SELECT t.tgname AS name, pg_get_triggerdef(t.oid) AS definition

@@ -1,7 +1,21 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * A copy of migrations/versions holding only the three revisions the Python
+ * service wrote: tests that quote their output are left alone when the
+ * service adds a revision of its own. The caller removes it.
+ */
+export function pythonEraVersions(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'migrate-cli-versions-'));
+  cpSync(join(ROOT, 'migrations', 'versions'), dir, { recursive: true, filter: (source) => !/\/0(0[3-9]|[1-9]\d)_[^/]*$/.test(source) });
+  return dir;
+}
 
 export interface Run {
   code: number;

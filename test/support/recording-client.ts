@@ -18,6 +18,8 @@ export class RecordingClient implements SqlClient {
   /** Other holders of the advisory lock: how many more polls it stays taken (Infinity: never released). */
   lockBusyFor = 0;
   unlocks = 0;
+  /** Rows written to the history table (revision, direction, checksum), kept as sent. */
+  history: { revision: string; direction: string; checksum: string }[] = [];
   /** Return an error to make that statement fail. */
   failOn: (text: string) => Error | undefined = () => undefined;
   /** Runs before a statement is answered (to simulate another tool changing things). */
@@ -48,6 +50,14 @@ export class RecordingClient implements SqlClient {
     if (/^CREATE TABLE IF NOT EXISTS/.test(text)) {
       this.tablePresent = true;
       return [];
+    }
+    if (/^INSERT INTO \S+_history /.test(text)) {
+      this.history.push({ revision: p[0]!, direction: p[1]!, checksum: p[2]! });
+      return [];
+    }
+    if (/^SELECT DISTINCT ON \(revision\) revision, checksum FROM/.test(text)) {
+      const latest = new Map(this.history.filter((h) => h.direction !== 'downgrade').map((h) => [h.revision, h.checksum]));
+      return [...latest].map(([revision, checksum]) => ({ revision, checksum })) as R[];
     }
     if (/^SELECT version_num FROM/.test(text)) return [...rows].sort().map((version_num) => ({ version_num })) as R[];
     if (/^DELETE FROM \S+$/.test(text)) {
@@ -90,9 +100,9 @@ export class RecordingClient implements SqlClient {
     return fn(this);
   }
 
-  /** The statements sent, without the lock and version-table reads around every run. */
+  /** The statements sent, without the lock, version-table reads and history bookkeeping around every run. */
   get sent(): string[] {
-    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|to_regclass|^SELECT version_num/.test(l));
+    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|pg_backend_pid|to_regclass|^SELECT version_num|_history\b/.test(l));
   }
 }
 

@@ -160,6 +160,24 @@ describe('commands over a recording client', () => {
     writeFileSync(join(root, 'script.ts.tmpl'), '// {{revision}} on {{downRevision}}: {{message}} {{unknown}}\n');
     const r = await commands.revision(ctx(dir), { message: 'templated' });
     expect(readFileSync(r.path, 'utf8')).toBe("// '002_templated' on '001_a': 'templated' {{unknown}}\n");
+    // Written all the same; the author hears why it could not be linted.
+    expect(r.lint).toEqual([]);
+    expect(r.notLinted).toMatch(/002_templated\.ts: not a revision module: `revision` must be a string/);
+  });
+
+  it('lints the revision it writes, read back as the engine will run it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'migrate-tmpl-'));
+    const dir = join(root, 'versions');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '001_a.mjs'), rev('001_a', null));
+    writeFileSync(
+      join(root, 'script.ts.tmpl'),
+      "export default { revision: {{revision}}, downRevision: {{downRevision}}, message: {{message}}, async upgrade(op) { await op.createIndex('idx_a', 't', ['a']); }, downgrade() {} };\n",
+    );
+    const r = await commands.revision(ctx(dir), { message: 'indexed' });
+    expect(r.notLinted).toBeNull();
+    expect(r.lint).toMatchObject([{ revision: '002_indexed', direction: 'upgrade', rule: 'index-not-concurrent', message: 'index idx_a on t is built without CONCURRENTLY', accepted: null }]);
   });
 
   it('merges heads, warning on objects both branches touch', async () => {

@@ -200,7 +200,8 @@ describe('Migrator against a recording client', () => {
     await m.upgrade('head');
     const key = lockKeyFor({ schema: 'billing', name: 'versions' });
     expect(key).not.toBe(lockKeyFor({ schema: 'public', name: 'alembic_version' }));
-    expect(client.log[0]).toBe(`SELECT pg_try_advisory_lock($1::bigint) AS ok -- ["${key}"]`);
+    expect(client.log[0]).toMatch(/pg_try_advisory_lock\(\$1::bigint\).* -- \["(-?\d+)"\]$/);
+    expect(client.log[0]).toContain(`-- ["${key}"]`);
     expect(client.log).toContain('SELECT to_regclass($1) IS NOT NULL AS present -- ["billing.versions"]');
     expect(client.sent[0]).toMatch(/^CREATE TABLE IF NOT EXISTS billing\.versions .*CONSTRAINT versions_pkc/);
   });

@@ -3,7 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import * as commands from '../commands/index.js';
 import { CommandContext, type MigrateConfig } from '../commands/context.js';
 import type { RevisionSummary } from '../commands/index.js';
-import { errorText, MigrateError, oneLine, StateError, UsageError } from '../errors.js';
+import { errorText, LintError, MigrateError, oneLine, StateError, UsageError } from '../errors.js';
+import type { LintFinding } from '../safety/lint.js';
+import type { RunPolicy } from '../runtime/policy.js';
 import { describeStep, unknownRevisionError, type MigrationEvent } from '../runtime/migrator.js';
 import { MAX_ID_LENGTH } from '../script/loader.js';
 
@@ -91,6 +93,52 @@ function printAdoption(r: commands.AdoptResult, out: (s: string) => void): void 
   for (const s of r.steps) out(`  ${s.transactional ? '' : '(outside a transaction) '}${s.sql.replace(/\n/g, '\n    ')};`);
 }
 
+/**
+ * What the CLI runs DDL under unless the host says otherwise: a statement
+ * that waits for a lock gives up after 2 s (so application queries queued
+ * behind it wait no longer) and is retried with backoff, up to 10 times.
+ * The engine's own defaults (no timeouts) stay for programmatic use.
+ */
+export const CLI_POLICY: Partial<RunPolicy> = { lockTimeoutMs: 2_000, retries: 10, retryBackoffMs: 500, retryMaxBackoffMs: 10_000 };
+
+/** `--lock-wait 30` (seconds, fractions allowed) as milliseconds; a bad value is a usage error. */
+export function secondsToMs(raw: string, what: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${what} must be a number of seconds, 0 or more (got '${raw}')`);
+  return Math.round(n * 1000);
+}
+
+/** `001_add_version_column upgrade: index-not-concurrent: index ... is built without CONCURRENTLY`. */
+function finding(f: LintFinding): string {
+  return `${f.revision} ${f.direction}: ${f.rule}: ${f.message}`;
+}
+
+const lintHint = (f: LintFinding): string => `change it, or accept it in the revision: lint: { accept: { '${f.rule}': '<why it is safe here>' } }`;
+
+/** Findings of a revision just written, as warnings: it is a draft, its author decides. */
+function lintWarnings(r: commands.WrittenLint, err: (s: string) => void): void {
+  if (r.notLinted !== null) err(`WARNING: not linted: ${r.notLinted}`);
+  for (const f of r.lint) err(`WARNING: lint: ${finding(f)} (${f.statement}); ${lintHint(f)}`);
+}
+
+/** The one-line refusal of `check`: what is wrong, and the way out of each. */
+function checkProblems(r: commands.CheckResult): string {
+  const parts: string[] = [];
+  const n = r.differences.length;
+  const differences = `${n} difference${n === 1 ? '' : 's'} between the database and the model`;
+  if (!r.atHead) parts.push(`not at head${n ? `, ${differences}` : ''}; upgrade first`);
+  else if (n) parts.push(`${differences}: the model changed without a revision (revision --autogenerate writes one)`);
+  const changed = r.changedChecksums.map((c) => c.revision);
+  if (changed.length) parts.push(`applied revision${changed.length === 1 ? '' : 's'} changed since ${changed.length === 1 ? 'it' : 'they'} ran: ${changed.join(', ')}`);
+  if (r.lint.length) parts.push(lintSummary(r.lint));
+  return parts.join('; ');
+}
+
+function lintSummary(unaccepted: readonly LintFinding[]): string {
+  const revs = [...new Set(unaccepted.map((f) => f.revision))];
+  return `${unaccepted.length} lint finding${unaccepted.length === 1 ? '' : 's'} not accepted, in ${revs.join(', ')}`;
+}
+
 function ms(n: number): string {
   return n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`;
 }
@@ -127,7 +175,13 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         break;
     }
   };
-  const ctx = new CommandContext({ ...env, onEvent: progress });
+  const config: MigrateConfig = { ...env, policy: { ...CLI_POLICY, ...env.policy }, onEvent: progress };
+  const ctx = new CommandContext(config);
+  /** A per-command `--lock-wait`, over the host's setting. */
+  const lockWait = (o: { lockWait?: string }): void => {
+    if (o.lockWait !== undefined) config.policy = { ...config.policy, lockWaitMs: secondsToMs(o.lockWait, '--lock-wait') };
+  };
+  const lockWaitOption = (): Option => new Option('--lock-wait <seconds>', 'give up (exit 1) after waiting this long for another migration; default: wait');
 
   const program = new Command(cmd)
     .description('Alembic-grade schema migrations for PostgreSQL (server or embedded).')
@@ -138,12 +192,13 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
   if (env.version) program.version(env.version, '-V, --version', 'print the version and exit');
 
   const moveAction = (direction: 'upgrade' | 'downgrade') =>
-    async (target: string, o: { sql?: boolean }): Promise<void> => {
+    async (target: string, o: { sql?: boolean; allowDataLoss?: boolean; lockWait?: string }): Promise<void> => {
       if (o.sql) {
         out(await commands.sql(ctx, direction, target));
         return;
       }
-      const r = await commands[direction](ctx, target);
+      lockWait(o);
+      const r = await commands[direction](ctx, target, { allowDataLoss: o.allowDataLoss === true });
       const at = r.current.length ? r.current.map((h) => h + headMark(r.heads, h)).join(', ') : '<base>';
       out(
         r.steps.length === 0
@@ -157,6 +212,8 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .description('apply revisions up to a target (each in its own transaction)')
     .argument('[target]', "head, heads, +N, <rev>, <rev>+N; with --sql also <from>:<to>", 'heads')
     .option('--sql', 'print the SQL instead of running it (offline; no database needed)')
+    .option('--allow-data-loss', 'run steps that drop a column or table holding data (refused otherwise)')
+    .addOption(lockWaitOption())
     .addHelpText('after', examples('upgrade head', 'upgrade +1', 'upgrade 001', 'upgrade --sql base:head > upgrade.sql'))
     .action(moveAction('upgrade'));
 
@@ -165,6 +222,8 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .description('undo revisions down to a target (each in its own transaction)')
     .argument('<target>', '-N, base, <rev>, <rev>-N; with --sql <from>:<to>')
     .option('--sql', 'print the SQL instead of running it (offline; no database needed)')
+    .option('--allow-data-loss', 'run steps that drop a column or table holding data (refused otherwise)')
+    .addOption(lockWaitOption())
     .addHelpText('after', examples('downgrade -1', 'downgrade 000_initial_schema', 'downgrade base', 'downgrade --sql head:001'))
     .action(moveAction('downgrade'));
 
@@ -198,9 +257,19 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .option('-r, --rev-range <range>', 'only <lower>:<upper> (either side may be empty; base, head, current, +N/-N)')
     .option('-v, --verbose', 'show each revision in full')
     .option('-i, --indicate-current', 'mark the database’s current revision (connects to it)')
+    .option('--applied', 'list the steps applied to the database, from its history table (connects to it)')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', examples('history', 'history -r 000:head -v', 'history -i --json'))
-    .action(async (o: { json?: boolean; revRange?: string; verbose?: boolean; indicateCurrent?: boolean }) => {
+    .addHelpText('after', examples('history', 'history -r 000:head -v', 'history -i --json', 'history --applied'))
+    .action(async (o: { json?: boolean; revRange?: string; verbose?: boolean; indicateCurrent?: boolean; applied?: boolean }) => {
+      if (o.applied) {
+        const h = await commands.appliedHistory(ctx);
+        if (o.json) return out(JSON.stringify(h.rows));
+        if (h.rows.length === 0) return err(`no steps recorded in ${h.table} on ${h.database}`);
+        for (const r of h.rows) {
+          out(`${r.startedAt.toISOString()}  ${r.direction.padEnd(9)} ${r.revision.padEnd(32)} ${r.checksum.slice(0, 12)}  ${ms(r.durationMs).padStart(8)}  ${r.dbUser} / ${r.runBy}`);
+        }
+        return;
+      }
       const revs = await commands.history(ctx, { ...(o.revRange !== undefined ? { range: o.revRange } : {}), indicateCurrent: o.indicateCurrent === true });
       if (o.json) out(JSON.stringify(revs.map(json)));
       else for (const s of revs) out(o.verbose ? full(s) + '\n' : line(s));
@@ -253,11 +322,29 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .description('record a revision as current without running any migration')
     .argument('<rev>', 'an id, head, heads or base')
     .option('--purge', 'empty the version table first (when it holds a revision no script knows)')
+    .addOption(lockWaitOption())
     .addHelpText('after', `${examples('stamp head', 'stamp --purge 002_add_rejection_reason')}\n  (stamp head adopts a database built by other means)`)
-    .action(async (rev: string, o: { purge?: boolean }) => {
+    .action(async (rev: string, o: { purge?: boolean; lockWait?: string }) => {
+      lockWait(o);
       const r = await commands.stamp(ctx, rev, { purge: o.purge === true });
       err(`stamp on ${r.database}`);
       out(`stamped ${baseLabel(r.from)} -> ${baseLabel(r.to)} (no migration ran)`);
+    });
+
+  program
+    .command('accept-checksum')
+    .description('accept, after review, the changed code of an applied revision (recorded in the history table)')
+    .argument('<rev>', 'the applied revision whose new checksum to record')
+    .addOption(lockWaitOption())
+    .addHelpText('after', examples('accept-checksum 001_add_version_column'))
+    .action(async (rev: string, o: { lockWait?: string }) => {
+      lockWait(o);
+      const r = await commands.acceptChecksum(ctx, rev);
+      out(
+        r.replaced === null
+          ? `${r.revision}: checksum ${r.checksum.slice(0, 12)} already recorded, nothing to accept`
+          : `${r.revision}: accepted checksum ${r.checksum.slice(0, 12)} (was ${r.replaced.slice(0, 12)})`,
+      );
     });
 
   program
@@ -285,6 +372,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         if (o.rename.length || o.allowEmpty) throw new UsageError('--rename and --allow-empty go with --autogenerate');
         const r = await commands.revision(ctx, { message: o.message, ...revId, ...(o.head ? { head: o.head } : {}), splice: o.splice === true });
         out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)})`);
+        lintWarnings(r, err);
         return;
       }
       if (o.head || o.splice) throw new UsageError('--autogenerate builds on the head the database is at; --head and --splice are for hand-written revisions');
@@ -297,11 +385,12 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       for (const c of r.changes) out(`  detected ${c}`);
       for (const d of r.dataLoss) err(`WARNING: the upgrade drops ${d} and its data (marked DATA LOSS in the file); if it was renamed, use --rename`);
       out(`created ${relative(process.cwd(), r.path) || r.path} (revises ${baseLabel(r.downRevisions)}): review it, then upgrade head`);
+      lintWarnings(r, err);
     });
 
   program
     .command('check')
-    .description('exit 0 when the database is at head and its schema equals the model; 1 with each difference otherwise')
+    .description('exit 0 when the database is at head, its schema equals the model and no applied revision changed; 1 with each problem otherwise')
     .option('--json', 'machine-readable output')
     .addHelpText('after', examples('check', 'check --json   # in CI'))
     .action(async (o: { json?: boolean }) => {
@@ -310,14 +399,30 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       else {
         if (!r.atHead) out(`not at head: the database is at ${baseLabel(r.current)}, head is ${r.heads.join(', ')}`);
         for (const d of r.differences) out(d);
+        for (const f of r.lint) out(`lint: ${finding(f)}; ${lintHint(f)}`);
+        for (const c of r.changedChecksums) {
+          out(`changed since applied: ${c.revision} (recorded ${c.recorded.slice(0, 12)}, now ${c.actual.slice(0, 12)}): restore the file, or review it and run 'accept-checksum ${c.revision}'`);
+        }
         if (r.clean) out(`ok: the database is at ${r.heads.join(', ')} and matches the model`);
       }
-      if (!r.clean) {
-        throw new StateError(
-          `${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} between the database and the model` +
-            (r.atHead ? ': the model changed without a revision (revision --autogenerate writes one)' : '; upgrade first'),
-        );
+      if (!r.clean) throw new StateError(checkProblems(r));
+    });
+
+  program
+    .command('lint')
+    .description('check every revision for lock-unsafe statements; exit 1 on a finding the revision does not accept with a reason')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', examples('lint', 'lint --json   # in CI'))
+    .action(async (o: { json?: boolean }) => {
+      const r = await commands.lint(ctx);
+      if (o.json) out(JSON.stringify(r.findings));
+      else {
+        for (const f of r.findings) {
+          out(`${finding(f)}\n    ${f.statement || '(no statement)'}\n    ${f.accepted === null ? lintHint(f) : `accepted: ${f.accepted}`}`);
+        }
+        if (r.unaccepted.length === 0) out(`ok: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}, every one accepted with a reason`);
       }
+      if (r.unaccepted.length) throw new LintError(lintSummary(r.unaccepted));
     });
 
   program

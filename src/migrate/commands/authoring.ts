@@ -1,15 +1,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ResolutionError, StateError, UsageError } from '../errors.js';
+import { ResolutionError, ScriptError, StateError, UsageError } from '../errors.js';
 import { planOperations, type PlannedOp, type Rename } from '../autogen/plan.js';
 import { renderBody } from '../autogen/render.js';
 import { describeObject, inspectOp, type ObjectRef } from '../ops/inspect.js';
 import { reverseOps } from '../ops/reverse.js';
 import { resolveTarget } from '../revisions/targets.js';
+import type { Migrator } from '../runtime/migrator.js';
 import { recordStep } from '../runtime/offline.js';
+import { verifyChecksums, type ChecksumReport } from '../safety/checksum.js';
+import { lintScript, type LintFinding } from '../safety/lint.js';
 import { databaseCatalog, ignoredTables, modelCatalog } from '../schema/compare.js';
 import { describeDifference, diffCatalogs, type Difference } from '../schema/diff.js';
-import { MAX_ID_LENGTH, type ScriptDirectory } from '../script/loader.js';
+import { loadScriptDirectory, MAX_ID_LENGTH, type Script, type ScriptDirectory } from '../script/loader.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -25,6 +28,10 @@ export interface CheckResult {
   atHead: boolean;
   /** Each difference between the database and the model, in words. */
   differences: string[];
+  /** Applied revisions whose code changed since they ran (refused by upgrade and downgrade too). */
+  changedChecksums: ChecksumReport['changed'];
+  /** Lint findings no revision accepts. */
+  lint: LintFinding[];
   clean: boolean;
 }
 
@@ -34,7 +41,9 @@ function requireModel(ctx: CommandContext) {
   return model;
 }
 
-async function compareWithModel(ctx: CommandContext): Promise<{ database: string; current: string[]; heads: string[]; diffs: Difference[] }> {
+async function compareWithModel(
+  ctx: CommandContext,
+): Promise<{ database: string; current: string[]; heads: string[]; diffs: Difference[]; migrator: Migrator }> {
   const model = requireModel(ctx);
   const { migrator, database } = await ctx.migrator();
   const ignore = ignoredTables(migrator.versions, ctx.config.ignoreTables);
@@ -43,16 +52,44 @@ async function compareWithModel(ctx: CommandContext): Promise<{ database: string
   if (unknown.length) throw new StateError(`the database is at revision ${unknown.join(', ')}, which no script defines`);
   const client = await ctx.connect();
   const [actual, wanted] = await Promise.all([databaseCatalog(client, ignore), modelCatalog(model, ignore)]);
-  return { database, current, heads: migrator.heads(), diffs: diffCatalogs(actual, wanted) };
+  return { database, current, heads: migrator.heads(), diffs: diffCatalogs(actual, wanted), migrator };
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
 
 export async function check(ctx: CommandContext): Promise<CheckResult> {
-  const { database, current, heads, diffs } = await compareWithModel(ctx);
+  const { database, current, heads, diffs, migrator } = await compareWithModel(ctx);
   const atHead = sameSet(current, heads);
   const differences = diffs.map((d) => describeDifference(d));
-  return { database, current, heads, atHead, differences, clean: atHead && differences.length === 0 };
+  const { changed } = await verifyChecksums(await ctx.connect(), migrator.scripts, { versionTable: migrator.versions.table, current });
+  const { unaccepted } = await lintDirectory(migrator.scripts);
+  return {
+    database,
+    current,
+    heads,
+    atHead,
+    differences,
+    changedChecksums: changed,
+    lint: unaccepted,
+    clean: atHead && differences.length === 0 && changed.length === 0 && unaccepted.length === 0,
+  };
+}
+
+export interface LintResult {
+  /** Every finding, oldest revision first; accepted ones carry their reason. */
+  findings: LintFinding[];
+  unaccepted: LintFinding[];
+}
+
+async function lintDirectory(dir: ScriptDirectory): Promise<LintResult> {
+  const findings: LintFinding[] = [];
+  for (const id of dir.map.topo(new Set(dir.scripts.keys()))) findings.push(...(await lintScript(dir.scripts.get(id)!)));
+  return { findings, unaccepted: findings.filter((f) => f.accepted === null) };
+}
+
+/** Every revision's SQL checked for lock-unsafe operations; needs no database. */
+export async function lint(ctx: CommandContext): Promise<LintResult> {
+  return lintDirectory(await ctx.scripts());
 }
 
 export interface AutogenerateOptions {
@@ -63,7 +100,7 @@ export interface AutogenerateOptions {
   allowEmpty?: boolean;
 }
 
-export interface AutogenerateResult {
+export interface AutogenerateResult extends WrittenLint {
   /** Null when nothing changed and no file was written. */
   path: string | null;
   revision: string | null;
@@ -83,7 +120,7 @@ export async function writeRevision(
   ctx: CommandContext,
   dir: ScriptDirectory,
   o: { message: string; revId?: string; down: readonly string[]; upgradeBody?: string; downgradeBody?: string },
-): Promise<{ id: string; path: string }> {
+): Promise<{ id: string; path: string } & WrittenLint> {
   const message = o.message.trim();
   if (!message) throw new UsageError('--message must not be empty');
   const { nextRevisionId, renderRevision } = await import('../script/template.js');
@@ -108,7 +145,31 @@ export async function writeRevision(
     templateFor(ctx),
   );
   writeFileSync(path, text);
-  return { id, path };
+  return { id, path, ...(await lintWritten(ctx, id)) };
+}
+
+export interface WrittenLint {
+  /** Lint findings of the written file (none accepted yet: that is for its author to decide). */
+  lint: LintFinding[];
+  /** Why the written file could not be read back and linted (a template that does not make a module), or null. */
+  notLinted: string | null;
+}
+
+/**
+ * The new file read back as the engine will run it, so its findings show
+ * while it is being written. A file that does not load is still written
+ * (as Alembic does); the author hears why it was not linted.
+ */
+async function lintWritten(ctx: CommandContext, id: string): Promise<WrittenLint> {
+  let written: Script | undefined;
+  try {
+    written = (await loadScriptDirectory(ctx.config.versionsDir)).scripts.get(id);
+  } catch (e) {
+    if (e instanceof ScriptError) return { lint: [], notLinted: e.message };
+    throw e;
+  }
+  if (!written) return { lint: [], notLinted: `no file in ${ctx.config.versionsDir} defines revision ${id}` };
+  return { lint: (await lintScript(written)).filter((f) => f.accepted === null), notLinted: null };
 }
 
 /** The revisions a new one may build on: the single head, or the one named (a non-head only with `splice`). */
@@ -141,15 +202,15 @@ export async function autogenerate(ctx: CommandContext, o: AutogenerateOptions):
   const up = planOperations(diffs, o.renames ?? []);
   const changes = up.map((p) => describeOp(p.op));
   const dataLoss = up.flatMap((p) => inspectOp(p.op).dropsData.map(describeObject));
-  if (up.length === 0 && !o.allowEmpty) return { path: null, revision: null, downRevisions: [...down], changes, dataLoss };
+  if (up.length === 0 && !o.allowEmpty) return { path: null, revision: null, downRevisions: [...down], changes, dataLoss, lint: [], notLinted: null };
   const downOps = noteAll(reverseOps(up.map((p) => p.op)));
-  const { id, path } = await writeRevision(ctx, dir, {
+  const { id, path, ...linted } = await writeRevision(ctx, dir, {
     message: o.message,
     ...(o.revId ? { revId: o.revId } : {}),
     down,
     ...(up.length ? { upgradeBody: renderBody(up), downgradeBody: renderBody(downOps) } : {}),
   });
-  return { path, revision: id, downRevisions: [...down], changes, dataLoss };
+  return { path, revision: id, downRevisions: [...down], changes, dataLoss, ...linted };
 }
 
 function describeOp(op: PlannedOp['op']): string {

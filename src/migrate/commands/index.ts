@@ -1,9 +1,10 @@
 import { ResolutionError, UsageError } from '../errors.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveRange, resolveTarget, type Heads } from '../revisions/targets.js';
-import { describeStep } from '../runtime/migrator.js';
+import type { HistoryRow } from '../runtime/history.js';
+import { describeStep, type RunOptions } from '../runtime/migrator.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
-import { parentsFor, writeRevision } from './authoring.js';
+import { parentsFor, writeRevision, type WrittenLint } from './authoring.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -80,12 +81,12 @@ function checkDirection(direction: 'upgrade' | 'downgrade', target: string): voi
   }
 }
 
-async function move(ctx: CommandContext, direction: 'upgrade' | 'downgrade', target: string): Promise<MoveResult> {
+async function move(ctx: CommandContext, direction: 'upgrade' | 'downgrade', target: string, o: RunOptions): Promise<MoveResult> {
   checkDirection(direction, target);
   const started = performance.now();
   const { migrator, database } = await ctx.migrator();
   ctx.config.onEvent?.({ type: 'run-start', direction, target, database });
-  const results = await migrator[direction](target);
+  const results = await migrator[direction](target, o);
   const scripts = migrator.scripts.scripts;
   return {
     direction,
@@ -101,12 +102,24 @@ async function move(ctx: CommandContext, direction: 'upgrade' | 'downgrade', tar
   };
 }
 
-export function upgrade(ctx: CommandContext, target = 'heads'): Promise<MoveResult> {
-  return move(ctx, 'upgrade', target);
+export function upgrade(ctx: CommandContext, target = 'heads', o: RunOptions = {}): Promise<MoveResult> {
+  return move(ctx, 'upgrade', target, o);
 }
 
-export function downgrade(ctx: CommandContext, target: string): Promise<MoveResult> {
-  return move(ctx, 'downgrade', target);
+export function downgrade(ctx: CommandContext, target: string, o: RunOptions = {}): Promise<MoveResult> {
+  return move(ctx, 'downgrade', target, o);
+}
+
+/** Every step the engine recorded in the database, oldest first. */
+export async function appliedHistory(ctx: CommandContext): Promise<{ database: string; table: string; rows: HistoryRow[] }> {
+  const { migrator, database } = await ctx.migrator();
+  return { database, table: migrator.history.qualified, rows: await migrator.applied() };
+}
+
+/** Accepts, after review, the new checksum of an applied revision that changed. */
+export async function acceptChecksum(ctx: CommandContext, rev: string): Promise<{ database: string; revision: string; replaced: string | null; checksum: string }> {
+  const { migrator, database } = await ctx.migrator();
+  return { database, ...(await migrator.acceptChecksum(rev)) };
 }
 
 /** A target offline: there is no database, so nothing may be relative to what it records. */
@@ -206,7 +219,7 @@ export async function stamp(ctx: CommandContext, rev: string, o: { purge?: boole
   return { database, ...(await migrator.stamp(rev, o)) };
 }
 
-export interface NewRevisionResult {
+export interface NewRevisionResult extends WrittenLint {
   revision: string;
   downRevisions: string[];
   path: string;
@@ -216,10 +229,10 @@ export interface NewRevisionResult {
 export async function revision(ctx: CommandContext, o: { message: string; revId?: string; head?: string; splice?: boolean }): Promise<NewRevisionResult> {
   const dir = await ctx.scripts();
   const down = parentsFor(dir, o);
-  const { id, path } = await writeRevision(ctx, dir, { message: o.message, ...(o.revId ? { revId: o.revId } : {}), down });
-  return { revision: id, downRevisions: [...down], path };
+  const { id, path, ...linted } = await writeRevision(ctx, dir, { message: o.message, ...(o.revId ? { revId: o.revId } : {}), down });
+  return { revision: id, downRevisions: [...down], path, ...linted };
 }
 
-export { check, autogenerate, merge, type CheckResult, type AutogenerateOptions, type AutogenerateResult, type MergeResult } from './authoring.js';
+export { check, autogenerate, merge, lint, type WrittenLint, type CheckResult, type AutogenerateOptions, type AutogenerateResult, type MergeResult, type LintResult } from './authoring.js';
 export { adopt, applyAdoption, adoptSql, type AdoptOptions, type AdoptResult, type AppliedAdoption, type NullCheck } from './adopt.js';
 export { CommandContext, type Connection, type MigrateConfig } from './context.js';

@@ -1,12 +1,18 @@
-import { errorText, LockWaitError, StateError, StepError } from '../errors.js';
+import { hostname, userInfo } from 'node:os';
+import { DataLossError, errorText, LockWaitError, PoolerError, StateError, StepError } from '../errors.js';
 import { describeObject, inspectOp } from '../ops/inspect.js';
 import { createOperations, type OperationSink } from '../ops/operations.js';
 import { renderOp } from '../ops/render.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveTarget, type Heads } from '../revisions/targets.js';
+import { checksumError, revisionChecksum, verifyChecksums } from '../safety/checksum.js';
+import { countLoss, describeLoss, opDataLoss, type CountedLoss } from '../safety/data-loss.js';
+import type { Op } from '../ops/types.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
 import { realClock, type Clock, type SqlClient } from './client.js';
 import { Executor, type ExecutorEvent } from './executor.js';
+import { HistoryTable, historyTableFor, type HistoryRow } from './history.js';
+import { recordStep } from './offline.js';
 import { resolvePolicy, type RunPolicy } from './policy.js';
 import { DEFAULT_VERSION_TABLE, VersionTable, type VersionTableName } from './version-table.js';
 
@@ -31,7 +37,25 @@ export interface MigratorOptions {
   policy?: Partial<RunPolicy>;
   versionTable?: VersionTableName;
   clock?: Clock;
+  /** Who runs the migrations, for the history table; default `<os user>@<host>`. */
+  runBy?: string;
 }
+
+/** What one upgrade or downgrade may do beyond the policy. */
+export interface RunOptions {
+  /** Run steps that discard stored data (dropped columns and tables holding values); refused otherwise. */
+  allowDataLoss?: boolean;
+}
+
+/**
+ * Takes the lock unless this server session holds it already (advisory
+ * locks are re-entrant, so only a pooler handing one session to two clients
+ * gets `held`), and names the server process that holds it.
+ */
+const LOCK_SQL =
+  'SELECT s.held, CASE WHEN s.held THEN false ELSE pg_try_advisory_lock($1::bigint) END AS ok, pg_backend_pid() AS pid ' +
+  "FROM (SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 " +
+  'AND classid = (($1::bigint >> 32) & 4294967295)::oid AND objid = ($1::bigint & 4294967295)::oid) AS held) s';
 
 /** How often a waiter says it is still waiting for the lock. */
 const WAIT_REPORT_MS = 5_000;
@@ -49,8 +73,12 @@ export class Migrator {
   readonly scripts: ScriptDirectory;
   readonly policy: RunPolicy;
   readonly versions: VersionTable;
+  readonly history: HistoryTable;
+  private readonly runBy: string;
   private readonly emit: (e: MigrationEvent) => void;
   private readonly clock: Clock;
+  /** The server process that took the advisory lock: every statement of the run must reach it. */
+  private lockHolder: number | undefined;
   /** The revision whose code is running, for events raised below it. */
   private running: string | undefined;
 
@@ -58,7 +86,9 @@ export class Migrator {
     this.client = o.client;
     this.scripts = o.scripts;
     this.versions = new VersionTable(o.versionTable ?? DEFAULT_VERSION_TABLE);
+    this.history = new HistoryTable(historyTableFor(this.versions.table));
     this.policy = resolvePolicy(this.versions.table, o.policy);
+    this.runBy = o.runBy ?? `${userInfo().username}@${hostname()}`;
     this.emit = o.onEvent ?? (() => {});
     this.clock = o.clock ?? realClock;
   }
@@ -71,6 +101,11 @@ export class Migrator {
   /** Revisions recorded in the database's version table ([] = base). */
   current(): Promise<string[]> {
     return this.versions.read(this.client);
+  }
+
+  /** The steps recorded in the history table, oldest first. */
+  applied(): Promise<HistoryRow[]> {
+    return this.history.list(this.client);
   }
 
   /** Ids recorded in the database that no script defines. */
@@ -91,12 +126,12 @@ export class Migrator {
     return direction === 'upgrade' ? upgradePlan(map, current, heads) : downgradePlan(map, current, heads);
   }
 
-  upgrade(target = 'heads'): Promise<StepResult[]> {
-    return this.run('upgrade', target);
+  upgrade(target = 'heads', o: RunOptions = {}): Promise<StepResult[]> {
+    return this.run('upgrade', target, o);
   }
 
-  downgrade(target: string): Promise<StepResult[]> {
-    return this.run('downgrade', target);
+  downgrade(target: string, o: RunOptions = {}): Promise<StepResult[]> {
+    return this.run('downgrade', target, o);
   }
 
   /** Records `target` as the current revision without running anything. */
@@ -136,13 +171,51 @@ export class Migrator {
     return { from, to };
   }
 
-  private run(direction: 'upgrade' | 'downgrade', target: string): Promise<StepResult[]> {
+  /**
+   * Records, after review, the current checksum of an applied revision whose
+   * code changed, so runs are no longer refused for it. Returns the checksum
+   * it replaced (null when it was already up to date).
+   */
+  acceptChecksum(rev: string): Promise<{ revision: string; replaced: string | null; checksum: string }> {
+    return this.locked(async (x) => {
+      const current = await this.versions.read(x);
+      this.checkKnown(current);
+      const revision = this.scripts.map.resolveId(rev);
+      if (!this.scripts.map.closure(current).has(revision)) {
+        throw new StateError(`${revision} is not applied to this database: only an applied revision has a checksum to accept`);
+      }
+      const sums = await verifyChecksums(x, this.scripts, { versionTable: this.versions.table, current });
+      const changed = sums.changed.find((c) => c.revision === revision);
+      if (!changed) return { revision, replaced: null, checksum: await revisionChecksum(this.scripts.scripts.get(revision)!) };
+      await x.query(this.history.createSql);
+      await x.begin();
+      await this.history.record((t, p) => x.query(t, p), { revision, direction: 'accept', checksum: changed.actual, startedAt: new Date(), durationMs: 0, runBy: this.runBy });
+      await x.commit();
+      return { revision, replaced: changed.recorded, checksum: changed.actual };
+    });
+  }
+
+  private run(direction: 'upgrade' | 'downgrade', target: string, o: RunOptions): Promise<StepResult[]> {
     return this.locked(async (x) => {
       // Planned under the lock, from what is recorded now, so a concurrent
       // migrator that finished first is seen and its steps are not re-run.
-      const steps = this.plan(direction, target, await this.versions.read(x));
-      if (steps.length === 0) return [];
+      const now = await this.versions.read(x);
+      const steps = this.plan(direction, target, now);
+      // Both guards only read: a refusal leaves the database as it was.
+      const sums = await verifyChecksums(x, this.scripts, { versionTable: this.versions.table, current: now });
+      if (sums.changed.length) throw checksumError(sums.changed);
+      if (!o.allowDataLoss) await this.refuseDataLoss(x, steps);
+      if (steps.length === 0 && sums.unrecorded.length === 0) return [];
       await x.query(this.versions.createSql);
+      await x.query(this.history.createSql);
+      if (sums.unrecorded.length) {
+        // Applied by Alembic or stamped: recorded as found, without complaint.
+        await x.begin();
+        for (const u of sums.unrecorded) {
+          await this.history.record((t, p) => x.query(t, p), { revision: u.revision, direction: 'baseline', checksum: u.checksum, startedAt: new Date(), durationMs: 0, runBy: this.runBy });
+        }
+        await x.commit();
+      }
       const whole = this.policy.transactionMode === 'whole-run';
       const committed: StepResult[] = [];
       let pending: StepResult[] = [];
@@ -156,7 +229,7 @@ export class Migrator {
         try {
           if (!script.transactional) await commit();
           else if (!x.inTransaction) await x.begin();
-          pending.push(await this.runStep(x, step, script));
+          pending.push(await this.runStep(x, step, script, o));
           if (!whole || !script.transactional) await commit();
         } catch (e) {
           const undone = pending.map((r) => this.label(r.step));
@@ -177,6 +250,40 @@ export class Migrator {
     });
   }
 
+  /**
+   * Before anything runs: every step's operations, recorded offline, checked
+   * for what they would discard from the database as it is now. A step that
+   * cannot be recorded (it reads the database to decide, or its code fails)
+   * has its drops checked as they come (runStep), inside its own transaction.
+   */
+  private async refuseDataLoss(x: Executor, steps: readonly Step[]): Promise<void> {
+    const found: string[] = [];
+    for (const step of steps) {
+      const script = this.scripts.scripts.get(step.revision)!;
+      let ops: Op[];
+      try {
+        ({ ops } = await recordStep(script, step.direction));
+      } catch {
+        continue;
+      }
+      const counted = await this.countLosses(x, step, ops);
+      if (counted.length) found.push(`${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`);
+    }
+    if (found.length) throw dataLossError(found);
+  }
+
+  /** The losses of these operations that would discard at least one stored value. */
+  private async countLosses(x: Executor, step: Step, ops: readonly Op[]): Promise<CountedLoss[]> {
+    const out: CountedLoss[] = [];
+    for (const op of ops) {
+      for (const loss of await opDataLoss(op, `${this.scripts.scripts.get(step.revision)!.path ?? step.revision}`)) {
+        const c = await countLoss(x, loss);
+        if (c.values > 0) out.push(c);
+      }
+    }
+    return out;
+  }
+
   private label(step: Step): string {
     return describeStep(step, this.scripts.scripts.get(step.revision)!.downRevisions);
   }
@@ -188,8 +295,19 @@ export class Migrator {
       const started = this.clock.now();
       let reported = -Infinity;
       for (;;) {
-        const [got] = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
-        if (got?.ok) break;
+        const [got] = await s.query<{ ok: boolean; pid: number; held: boolean }>(LOCK_SQL, [key]);
+        if (got?.held) {
+          // Advisory locks are re-entrant per server session: this one already
+          // holds it for another client, so a pooler is sharing sessions.
+          throw new PoolerError(
+            `server process ${got.pid} already holds the migration lock for another client: a transaction-mode pooler (PgBouncer) is between; ` +
+              'migrate over a direct connection (DIRECT_DATABASE_URL) or a session-mode pool',
+          );
+        }
+        if (got?.ok) {
+          this.lockHolder = got.pid;
+          break;
+        }
         const waited = this.clock.now() - started;
         const limit = this.policy.lockWaitMs;
         if (limit !== null && waited >= limit) {
@@ -205,6 +323,7 @@ export class Migrator {
         await this.clock.sleep(limit === null ? LOCK_POLL_MS : Math.max(1, Math.min(LOCK_POLL_MS, limit - waited)));
       }
       try {
+        await this.checkSession(x);
         return await fn(x);
       } finally {
         await s.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
@@ -212,8 +331,26 @@ export class Migrator {
     });
   }
 
-  private async runStep(x: Executor, step: Step, script: Script): Promise<StepResult> {
+  /**
+   * A session advisory lock belongs to one server process. Behind a
+   * transaction-mode pooler (PgBouncer) the next statement may reach another
+   * one, where the lock is not held and another migrator may run: checked
+   * once the lock is taken and again at each step (inside its transaction,
+   * so the whole step runs where it was checked), and refused before any change.
+   */
+  private async checkSession(x: Executor): Promise<void> {
+    const [row] = await x.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    if (row?.pid === this.lockHolder) return;
+    throw new PoolerError(
+      `the migration lock was taken by server process ${this.lockHolder} but this statement ran on ${row?.pid}: ` +
+        'a transaction-mode pooler (PgBouncer) is between; migrate over a direct connection (DIRECT_DATABASE_URL) or a session-mode pool',
+    );
+  }
+
+  private async runStep(x: Executor, step: Step, script: Script, o: RunOptions): Promise<StepResult> {
+    await this.checkSession(x);
     const started = this.clock.now();
+    const startedAt = new Date();
     const warnings: string[] = [];
     const sink: OperationSink = {
       offline: false,
@@ -221,6 +358,10 @@ export class Migrator {
         if (inspectOp(op).autocommit && x.inTransaction) {
           const what = inspectOp(op).touches.map(describeObject).join(', ') || 'raw SQL';
           throw new StateError(`${op.op} (${what}) must run outside a transaction: mark revision ${step.revision} transactional: false`);
+        }
+        if (!o.allowDataLoss) {
+          const counted = await this.countLosses(x, step, [op]);
+          if (counted.length) throw dataLossError([`${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`]);
         }
         await x.ddl(renderOp(op));
       },
@@ -241,10 +382,16 @@ export class Migrator {
       this.running = undefined;
     }
     await this.versions.write((t, p) => x.query(t, p), step.from, step.to);
+    const checksum = await revisionChecksum(script);
+    await this.history.record((t, p) => x.query(t, p), { revision: step.revision, direction: step.direction, checksum, startedAt, durationMs: this.clock.now() - started, runBy: this.runBy });
     const ms = this.clock.now() - started;
     this.emit({ type: 'step-done', step, script, ms });
     return { step, ms, warnings };
   }
+}
+
+function dataLossError(found: readonly string[]): DataLossError {
+  return new DataLossError(`${found.join('; ')}; nothing was changed: back the data up or move it, then rerun with --allow-data-loss`);
 }
 
 /** The refusal, with its way out, for a database at a revision no script defines. */

@@ -1,8 +1,9 @@
-import { describeObject, inspectOp } from '../ops/inspect.js';
+import { describeObject } from '../ops/inspect.js';
 import { createOperations, OfflineQueryError, recordingSink, type OperationSink } from '../ops/operations.js';
 import { renderOp } from '../ops/render.js';
 import type { Op } from '../ops/types.js';
 import type { Step } from '../revisions/plan.js';
+import { opDataLoss } from '../safety/data-loss.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
 import { describeStep } from './migrator.js';
 import type { RunPolicy } from './policy.js';
@@ -50,7 +51,7 @@ export async function renderSql(dir: ScriptDirectory, steps: readonly Step[], o:
     const sink: OperationSink = {
       offline: true,
       run: async (op) => {
-        for (const loss of inspectOp(op).dropsData) out.push(`-- DATA LOSS: drops ${describeObject(loss)} and every value in it`);
+        for (const loss of await opDataLoss(op, script.path ?? step.revision)) out.push(`-- DATA LOSS: drops ${describeObject(loss)} and every value in it`);
         out.push(`${renderOp(op).trim().replace(/;\s*$/, '')};`);
       },
       query: async () => {

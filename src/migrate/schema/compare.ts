@@ -1,6 +1,7 @@
 import { errorText, StateError } from '../errors.js';
 import type { ModelSource } from '../commands/context.js';
 import type { SqlSession } from '../runtime/client.js';
+import { historyTableFor } from '../runtime/history.js';
 import type { VersionTable } from '../runtime/version-table.js';
 import type { CatalogSnapshot } from './catalog.js';
 import { introspect } from './introspect.js';
@@ -22,9 +23,9 @@ export async function modelCatalog(model: ModelSource, ignore: readonly string[]
   }
 }
 
-/** The engine's own tables are never part of a schema comparison. */
+/** The engine's own tables (the version table and its history beside it) are never part of a schema comparison. */
 export function ignoredTables(versions: VersionTable, extra: readonly string[] = []): string[] {
-  return [versions.table.name, ...extra];
+  return [versions.table.name, historyTableFor(versions.table).name, ...extra];
 }
 
 export function databaseCatalog(q: Pick<SqlSession, 'query'>, ignore: readonly string[], schema = 'public'): Promise<CatalogSnapshot> {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { errorText, oneLine, ScriptError } from '../errors.js';
 import type { Operations } from '../ops/operations.js';
 import { RevisionMap, type RevisionInfo } from '../revisions/map.js';
+import { isLintRule, LINT_RULES, type LintRule } from '../safety/lint-rules.js';
 
 /** What a revision module exports (as its default export, or as named exports). */
 export interface RevisionModule {
@@ -22,6 +23,12 @@ export interface RevisionModule {
    * resumable (IF NOT EXISTS / IF EXISTS).
    */
   transactional?: boolean;
+  /**
+   * Lint findings this revision accepts, each rule with the reason it is
+   * safe here (reviewed, like a code comment that silences a linter):
+   * `lint: { accept: { 'index-not-concurrent': 'the table is empty at this point' } }`.
+   */
+  lint?: { accept?: Readonly<Partial<Record<LintRule, string>>> };
   upgrade(op: Operations): Promise<void> | void;
   downgrade(op: Operations): Promise<void> | void;
 }
@@ -84,6 +91,21 @@ function asModule(ns: Record<string, unknown>): Record<string, unknown> {
   return d && typeof d === 'object' ? (d as Record<string, unknown>) : ns;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `lint` is optional; when present, `accept` maps known rules to non-empty reasons. */
+function lintProblems(lint: unknown): string[] {
+  if (lint === undefined) return [];
+  if (!isRecord(lint) || Object.keys(lint).some((k) => k !== 'accept')) return ['`lint` must be { accept: { <rule>: <reason> } }'];
+  const accept = lint.accept;
+  if (accept === undefined) return [];
+  if (!isRecord(accept)) return ['`lint.accept` must map rules to reasons'];
+  return Object.entries(accept).flatMap(([rule, reason]) => [
+    ...(isLintRule(rule) ? [] : [`\`lint.accept\` names an unknown rule '${rule}' (rules: ${Object.keys(LINT_RULES).join(', ')})`]),
+    ...(typeof reason === 'string' && reason.trim() ? [] : [`\`lint.accept['${rule}']\` must give the reason, a non-empty string`]),
+  ]);
+}
+
 function validate(raw: Record<string, unknown>, where: string): RevisionModule {
   const problems: string[] = [];
   const id = raw.revision;
@@ -96,6 +118,7 @@ function validate(raw: Record<string, unknown>, where: string): RevisionModule {
   if (typeof raw.message !== 'string') problems.push('`message` must be a string');
   if (typeof raw.upgrade !== 'function') problems.push('`upgrade` must be a function');
   if (typeof raw.downgrade !== 'function') problems.push('`downgrade` must be a function');
+  problems.push(...lintProblems(raw.lint));
   if (problems.length) throw new ScriptError(`${where}: not a revision module: ${problems.join('; ')}`);
   return raw as unknown as RevisionModule;
 }
