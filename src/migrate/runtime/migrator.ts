@@ -295,7 +295,7 @@ export class Migrator {
       const started = this.clock.now();
       let reported = -Infinity;
       for (;;) {
-        const [got] = await s.query<{ ok: boolean; pid: number; held: boolean }>(LOCK_SQL, [key]);
+        const [got] = await x.query<{ ok: boolean; pid: number; held: boolean }>(LOCK_SQL, [key]);
         if (got?.held) {
           // Advisory locks are re-entrant per server session: this one already
           // holds it for another client, so a pooler is sharing sessions.
@@ -326,7 +326,7 @@ export class Migrator {
         await this.checkSession(x);
         return await fn(x);
       } finally {
-        await s.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
+        await x.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
       }
     });
   }
