@@ -6,7 +6,7 @@
 // data directory that does not exist yet.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,21 +121,25 @@ export async function runMigrateBench() {
   const alembic = admin ? alembicProject(join(dataRoot, 'alembic')) : undefined;
   // An empty DATABASE_URL overrides a developer's .env: the embedded database it is.
   const embedded = (name) => ({ DATABASE_URL: '', DATA_DIR: join(dataRoot, name) });
+  // Side by side with Alembic, ours runs the same three revisions the Python service had.
+  const pythonEra = join(dataRoot, 'python-era-versions');
+  cpSync(join(root, 'migrations', 'versions'), pythonEra, { recursive: true, filter: (source) => !/\/0(0[3-9]|[1-9]\d)_[^/]*$/.test(source) });
+  const server = (url) => ({ DATABASE_URL: url, MIGRATIONS_DIR: pythonEra });
   let atHead;
   try {
     if (admin) {
       atHead = await scratchDatabase(admin);
-      timed([CLI, 'upgrade', 'head'], { DATABASE_URL: atHead.url });
+      timed([CLI, 'upgrade', 'head'], server(atHead.url));
     }
     timed([CLI, 'upgrade', 'head'], embedded('pglite'));
     // One untimed round warms the file cache and the compiled-revision cache.
     timed(['-e', '0'], {});
-    if (atHead) timed([CLI, 'current'], { DATABASE_URL: atHead.url });
+    if (atHead) timed([CLI, 'current'], server(atHead.url));
     if (alembic) timed(alembic.args.concat('current'), { DATABASE_URL: atHead.url }, PYTHON);
     for (let i = 0; i < RUNS; i++) {
       samples.node.push(timed(['-e', '0'], {}));
       if (admin) {
-        samples.current.push(timed([CLI, 'current'], { DATABASE_URL: atHead.url }));
+        samples.current.push(timed([CLI, 'current'], server(atHead.url)));
         if (alembic) samples.alembicCurrent.push(timed(alembic.args.concat('current'), { DATABASE_URL: atHead.url }, PYTHON));
         for (const [list, args, command] of [
           [samples.upgrade, [CLI, 'upgrade', 'head'], process.execPath],
@@ -143,7 +147,7 @@ export async function runMigrateBench() {
         ]) {
           const empty = await scratchDatabase(admin);
           try {
-            list.push(timed(args, { DATABASE_URL: empty.url }, command));
+            list.push(timed(args, command === PYTHON ? { DATABASE_URL: empty.url } : server(empty.url), command));
           } finally {
             await empty.drop();
           }
