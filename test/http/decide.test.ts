@@ -41,6 +41,25 @@ describe.each(engines)('approving and rejecting on $name', (engine) => {
       expect(String(after.updated_at) >= String(c.updated_at)).toBe(true);
     });
 
+    it('with billing hung, 20 approvals in flight hold no connection: reads and /health answer at once, not after billing gives up (5 s)', async () => {
+      const pending = [];
+      for (let i = 0; i < 20; i++) pending.push(await register(s));
+      s.billing.will(...pending.map(() => 'hang' as const));
+      const approvals = pending.map((c) => approve(c.candidate_id));
+      await new Promise((r) => setTimeout(r, 200));
+      const slowest: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const started = performance.now();
+        const res = await (i % 3 === 0 ? s.app.inject({ url: '/health' }) : s.app.inject({ url: `/candidates/${pending[i % 20]!.candidate_id}`, headers }));
+        expect(res.statusCode, res.body).toBe(200);
+        slowest.push(performance.now() - started);
+      }
+      // A generous bound (well under billing's 5 s) so a busy machine cannot flake it; the point is that nothing waits for billing.
+      expect(Math.max(...slowest)).toBeLessThan(2_000);
+      // Each approval ends as the contract says for a billing timeout (502), none of them a 5xx of our own making.
+      expect((await Promise.all(approvals)).map((r) => r.statusCode)).toEqual(pending.map(() => 502));
+    });
+
     it('ignores a body, as the Python route declared none (its front end sends one)', async () => {
       for (const body of [{ approved: true }, {}, { rejection_reason: null }]) {
         const c = await register(s);
