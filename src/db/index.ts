@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import type { DatabaseTarget } from '../config/index.js';
 import { lockDataDir } from './lock.js';
 import { freshDataDir } from './template.js';
@@ -111,7 +110,8 @@ async function openEmbedded(target: Exclude<DatabaseTarget, { kind: 'server' }>)
   // new database 4-7x slower on two busy cores (CREATE TABLE 223 ms against
   // 50 ms, measured), for a speed-up the embedded database (development,
   // tests, the CLI) never waits long enough to collect.
-  setFlagsFromString('--liftoff-only');
+  // (node:v8 is loaded here, not at the top: a CLI run on a server never needs it.)
+  (await import('node:v8')).setFlagsFromString('--liftoff-only');
   const { PGlite } = await import('@electric-sql/pglite');
   const lock = target.kind === 'embedded' ? lockDataDir(target.dataDir) : undefined;
   let pg: InstanceType<typeof PGlite>;
