@@ -123,6 +123,10 @@ async function openEmbedded(target: Exclude<DatabaseTarget, { kind: 'server' }>)
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`],
     };
     pg = target.kind === 'embedded' ? await PGlite.create(target.dataDir, options) : await PGlite.create(options);
+    // PGlite keeps its options for the instance's life, and with them the
+    // template's 40 MB once it is unpacked: dropped here, so an open database
+    // does not hold a second copy of its files.
+    delete options.loadDataDir;
   } catch (e) {
     lock?.release();
     throw new DatabaseConnectError(
