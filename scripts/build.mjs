@@ -56,8 +56,8 @@ await build({ ...common, entryPoints: files, outdir: join(next, 'src'), outbase:
 /**
  * Built-ins a bundled package loads at start-up but uses only on a rare path
  * (postgres.js's `tls` for SSL, commander's `child_process` for external
- * subcommands), loaded on first use instead: `migrate current` paid ~10 ms
- * for them on every run.
+ * subcommands), loaded on first use instead: 3-5 ms of every run
+ * (`migrate current` 102 to 99 ms, `--version` 85 to 81 ms, medians of 41).
  */
 const LAZY_BUILTINS = /^(node:)?(tls|child_process)$/;
 const lazyBuiltins = {
