@@ -21,6 +21,8 @@ async function start(): Promise<void> {
   const migrator = await migratorFor(db, (e) => {
     if (e.type === 'step-done') log.info({ revision: e.step.revision, ms: Math.round(e.ms) }, 'migration step applied');
     if (e.type === 'waiting-for-lock') log.info('waiting for another migrator to finish');
+    if (e.type === 'resume') log.warn({ revision: e.step.revision, done: e.done }, 'resuming an interrupted migration step');
+    if (e.type === 'progress' || e.type === 'warning') log.info({ revision: e.revision }, e.message);
   });
   // The embedded database belongs to this process alone, so it is brought to
   // head here; a server is shared by replicas and migrated on purpose

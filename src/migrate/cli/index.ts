@@ -168,6 +168,12 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       case 'retry':
         err(`  ${e.revision}: lock timeout (${oneLine(e.reason, 80)}); retry ${e.attempt} of ${e.of} in ${ms(e.waitMs)}`);
         break;
+      case 'resume':
+        err(`resuming ${e.step.direction} of ${e.step.revision}, interrupted on ${e.since.toISOString()}: ${e.done} of its operations stand and are skipped`);
+        break;
+      case 'progress':
+        err(`  ${e.revision}: ${e.message}`);
+        break;
       case 'run-start':
         err(`${e.direction} on ${e.database} to ${e.target}`);
         break;
@@ -236,7 +242,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .addHelpText('after', examples('current', 'current --json', 'current --check-heads   # in a deploy script'))
     .action(async (o: { json?: boolean; verbose?: boolean; checkHeads?: boolean }) => {
       const r = await commands.current(ctx);
-      if (o.json) out(JSON.stringify({ database: r.database, current: r.current, heads: r.heads, atHead: r.atHead, unknown: r.unknown }));
+      if (o.json) out(JSON.stringify({ database: r.database, current: r.current, heads: r.heads, atHead: r.atHead, unknown: r.unknown, interrupted: r.interrupted }));
       else {
         if (o.verbose) out(`Database: ${r.database}`);
         if (r.current.length === 0) out('<base> (no revision applied)');
@@ -244,6 +250,9 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
           if (!s) out(`${r.current[i]} (unknown: no script defines it)`);
           else out(o.verbose ? full(s) : `${s.revision}${headMark(r.heads, s.revision)}`);
         });
+        for (const p of r.interrupted) {
+          out(`${p.revision} ${p.direction} interrupted on ${p.updatedAt.toISOString()} with ${p.done} of its operations done: the next '${p.direction}' resumes it`);
+        }
       }
       if (r.unknown.length) throw unknownRevisionError(r.unknown, env.versionsDir);
       if (o.checkHeads && !r.atHead) {
