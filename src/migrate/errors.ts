@@ -83,7 +83,11 @@ export class StepError extends MigrateError implements StepFailure {
           ? 'failed and was rolled back'
           : 'failed (outside a transaction: what it did before the failure stays)';
     const undone = f.undone.length ? `; rolled back with it: ${f.undone.join(', ')}` : '';
-    const committed = f.committed.length ? `; committed before it: ${f.committed.join(', ')}` : '; nothing had committed';
+    const committed = f.committed.length
+      ? `; committed before it: ${f.committed.join(', ')}`
+      : f.standing !== undefined
+        ? '; no revision before it committed in this run'
+        : '; nothing had committed';
     super(`${f.direction} of ${f.revision} ${outcome}${at}: ${oneLine(errorText(f.cause), 300)}${undone}${committed}`);
     this.revision = f.revision;
     this.direction = f.direction;

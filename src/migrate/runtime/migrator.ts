@@ -445,6 +445,13 @@ export class Migrator {
           await x.ddl(renderOp(op));
           return;
         }
+        // A concurrent build scans the table twice and waits out every open
+        // transaction; on an empty table (a new database) the plain build is
+        // instant, so it stays in the transaction and the revision atomic.
+        if (script.transactional && op.op === 'createIndex' && (await tableIsEmpty(x, op.table))) {
+          await x.ddl(renderOp({ ...op, concurrently: false }));
+          return;
+        }
         if (script.transactional) {
           await save(n);
           await commit();
@@ -511,6 +518,11 @@ export class Migrator {
 function indexName(o: IndexDef): string {
   const dot = o.table.lastIndexOf('.');
   return dot < 0 ? o.name : `${o.table.slice(0, dot)}.${o.name}`;
+}
+
+async function tableIsEmpty(x: Executor, table: string): Promise<boolean> {
+  const [row] = await x.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table)}) AS empty`);
+  return row?.empty === true;
 }
 
 async function indexState(x: Executor, o: IndexDef): Promise<'absent' | 'valid' | 'invalid'> {
