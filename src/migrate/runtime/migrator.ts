@@ -455,7 +455,7 @@ export class Migrator {
         if (script.transactional) {
           await save(n);
           await commit();
-          this.emit({ type: 'progress', revision: step.revision, message: `committed ${n} operation${n === 1 ? '' : 's'}; running outside a transaction: ${oneLine(renderOp(op), 100)}` });
+          this.emit({ type: 'progress', revision: step.revision, message: `outside a transaction, after ${n} operation${n === 1 ? '' : 's'} committed: ${oneLine(renderOp(op), 100)}` });
         }
         await this.runAlone(x, step, op, n === resumeAt && resumeAt > 0);
         if (script.transactional) {
