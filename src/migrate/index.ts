@@ -15,7 +15,7 @@ export { upgradePlan, downgradePlan, type Step } from './revisions/plan.js';
 export { loadScriptDirectory, type RevisionModule, type RevisionPolicy, type Script, type ScriptDirectory } from './script/loader.js';
 export type { SqlClient, SqlSession, Clock } from './runtime/client.js';
 export { Migrator, describeStep, type MigrationEvent, type MigratorOptions, type StepResult } from './runtime/migrator.js';
-export { resolvePolicy, lockKeyFor, type RunPolicy } from './runtime/policy.js';
+export { resolvePolicy, lockKeyFor, DEPLOY_POLICY, type RunPolicy } from './runtime/policy.js';
 export { VersionTable, DEFAULT_VERSION_TABLE, type VersionTableName } from './runtime/version-table.js';
 export { renderSql, recordStep } from './runtime/offline.js';
 export { HistoryTable, historyTableFor, type HistoryDirection, type HistoryEntry, type HistoryRow } from './runtime/history.js';
