@@ -94,7 +94,7 @@ describe.each(server)('migration lock and lock timeouts on $name', (engine) => {
     try {
       const holding = reader.begin(async (tx) => {
         await tx`SELECT count(*) FROM candidates`;
-        await tx`SELECT pg_sleep(6)`;
+        await tx`SELECT pg_sleep(10)`;
       });
       await new Promise((r) => setTimeout(r, 300));
       const load = (async () => {
