@@ -203,6 +203,16 @@ describe('Migrator against a recording client', () => {
       expect(client.versions).toEqual(['a']);
     });
 
+    it('in whole-run mode commits the steps before it too, and says so when a later statement fails', async () => {
+      const { client, m } = setup(concurrent, { policy: { transactionMode: 'whole-run' } });
+      client.failOn = (t) => (t.startsWith('CREATE TRIGGER') ? new Error('boom') : undefined);
+      const e = (await m.upgrade('head').catch((x: unknown) => x)) as StepError;
+      expect(e.committed).toEqual(['<base> -> a']);
+      expect(e.standing).toBe(2);
+      expect(client.log.filter((l) => l === 'BEGIN')).toHaveLength(2);
+      expect(client.versions).toEqual(['a']);
+    });
+
     it('renders offline between transactions too', async () => {
       const scripts = memoryScripts(concurrent);
       const sql = await renderSql(scripts, upgradePlan(scripts.map, ['a'], ['c']));
