@@ -20,6 +20,10 @@ export class RecordingClient implements SqlClient {
   unlocks = 0;
   /** The progress table's rows (undefined: no table), committed; with the version rows' transaction semantics. */
   progress: ProgressRow[] | undefined;
+  /** Indexes by name, valid or not (an INVALID one is what a failed concurrent build leaves), as pg_index would say. */
+  indexes = new Map<string, boolean>();
+  /** Tables with no rows, for the engine's emptiness check; every other table has rows. */
+  emptyTables = new Set<string>();
   /** Rows written to the history table (revision, direction, checksum), kept as sent. */
   history: { revision: string; direction: string; checksum: string }[] = [];
   /** Return an error to make that statement fail. */
@@ -58,7 +62,12 @@ export class RecordingClient implements SqlClient {
       this.unlocks++;
       return [{ ok: true }] as R[];
     }
+    if (/FROM pg_index/.test(text)) return this.indexes.has(p[1]!) ? ([{ valid: this.indexes.get(p[1]!) }] as R[]) : [];
     if (/to_regclass/.test(text) && p[0]?.endsWith('_progress')) return [{ present: this.progressRows !== undefined }] as R[];
+    // The engine's own tables are named with their schema; an index a revision names is not.
+    if (/to_regclass/.test(text) && !p[0]?.includes('.')) return [{ present: this.indexes.has(p[0]!) }] as R[];
+    const empty = /^SELECT NOT EXISTS \(SELECT 1 FROM (\S+)\) AS empty$/.exec(text);
+    if (empty) return [{ empty: this.emptyTables.has(empty[1]!) }] as R[];
     if (/to_regclass/.test(text)) return [{ present: this.tablePresent }] as R[];
     if (/^CREATE TABLE IF NOT EXISTS \S+_progress /.test(text)) {
       this.progressRows ??= [];
@@ -115,6 +124,12 @@ export class RecordingClient implements SqlClient {
     this.before(text);
     const failure = this.failOn(text);
     if (failure) throw failure;
+    const index = /^(CREATE (?:UNIQUE )?INDEX|DROP INDEX) (?:CONCURRENTLY )?(?:IF EXISTS )?(\S+)/.exec(text);
+    if (index) {
+      const name = index[2]!.split('.').at(-1)!;
+      if (index[1] === 'DROP INDEX') this.indexes.delete(name);
+      else this.indexes.set(name, true);
+    }
     if (text === 'BEGIN') {
       this.tx = [...this.versions];
       this.txProgress = { rows: this.progress && [...this.progress] };

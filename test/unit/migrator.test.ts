@@ -213,6 +213,94 @@ describe('Migrator against a recording client', () => {
       expect(client.versions).toEqual(['a']);
     });
 
+    /** Interrupted at the index build: the column committed with the progress record, the build did not report back. */
+    const interruptedAtBuild = (revs = concurrent) => {
+      const s = setup(revs);
+      s.client.failOn = (t) => (t.startsWith('CREATE INDEX') ? new Error('connection lost') : undefined);
+      return s;
+    };
+
+    it('keeps an index the interrupted build finished, and drops an INVALID one to build it again', async () => {
+      const { client, events, m } = interruptedAtBuild();
+      await expect(m.upgrade('head')).rejects.toThrow(StepError);
+      client.failOn = () => undefined;
+      client.indexes.set('t_y', true);
+      let from = client.log.length;
+      await m.upgrade('head');
+      expect(client.log.slice(from).filter((l) => /INDEX/.test(l) && !/pg_index/.test(l))).toEqual([]);
+      expect(events).toContainEqual({ type: 'progress', revision: 'c', message: 'index t_y was built before the interruption: kept' });
+
+      const again = interruptedAtBuild();
+      await expect(again.m.upgrade('head')).rejects.toThrow(StepError);
+      again.client.failOn = () => undefined;
+      again.client.indexes.set('t_y', false);
+      from = again.client.log.length;
+      await again.m.upgrade('head');
+      expect(again.client.log.slice(from).filter((l) => /INDEX/.test(l) && !/pg_index/.test(l))).toEqual(['DROP INDEX CONCURRENTLY IF EXISTS t_y', 'CREATE INDEX CONCURRENTLY t_y ON t (y)']);
+      expect(again.events).toContainEqual({ type: 'progress', revision: 'c', message: 'found INVALID index t_y left by an interrupted build: dropping it to build again' });
+      expect(again.client.indexes.get('t_y')).toBe(true);
+    });
+
+    it('drops an INVALID index before a first build and before each retry after a lock timeout, in its table’s schema', async () => {
+      const revs: MemoryRevision[] = [{ id: 'a', upgrade: async (op) => op.createIndex('t_y', 's.t', ['y'], { concurrently: true }) }];
+      const { client, m } = setup(revs, { policy: { retries: 2, retryBackoffMs: 1 } });
+      client.indexes.set('t_y', false);
+      let timeouts = 1;
+      client.failOn = (t) => {
+        if (!t.startsWith('CREATE INDEX') || timeouts-- <= 0) return undefined;
+        client.indexes.set('t_y', false);
+        return sqlError('canceling statement due to lock timeout', '55P03');
+      };
+      await m.upgrade('head');
+      expect(client.log.filter((l) => /^(CREATE|DROP) INDEX/.test(l))).toEqual([
+        'DROP INDEX CONCURRENTLY IF EXISTS s.t_y',
+        'CREATE INDEX CONCURRENTLY t_y ON s.t (y)',
+        'DROP INDEX CONCURRENTLY IF EXISTS s.t_y',
+        'CREATE INDEX CONCURRENTLY t_y ON s.t (y)',
+      ]);
+      expect(client.indexes.get('t_y')).toBe(true);
+    });
+
+    it('builds in the transaction on an empty table, with no progress record', async () => {
+      const { client, m } = setup(concurrent);
+      client.emptyTables.add('t');
+      await m.upgrade('head');
+      const c = client.log.lastIndexOf('BEGIN');
+      expect(client.log.slice(c).filter((l) => !/^SELECT/.test(l))).toEqual([
+        'BEGIN',
+        'ALTER TABLE t ADD COLUMN y int',
+        'CREATE INDEX t_y ON t (y)',
+        'CREATE TRIGGER g AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()',
+        `UPDATE ${VT} SET version_num = $1 WHERE version_num = $2 RETURNING version_num -- ["c","a"]`,
+        expect.stringMatching(/^INSERT INTO public\.alembic_version_history /),
+        'COMMIT',
+      ]);
+    });
+
+    it('takes a concurrent drop that finished before the interruption as done', async () => {
+      const revs: MemoryRevision[] = [
+        {
+          id: 'a',
+          upgrade: async (op) => {
+            await op.dropIndex('t_y', { concurrently: true });
+            await op.execute('ALTER TABLE t DROP COLUMN y');
+          },
+        },
+      ];
+      const { client, events, m } = setup(revs);
+      client.indexes.set('t_y', true);
+      client.failOn = (t) => (t.startsWith('ALTER TABLE') ? new Error('connection lost') : undefined);
+      await expect(m.upgrade('head')).rejects.toThrow(/failed after 1 of its operations had committed/);
+      client.failOn = () => undefined;
+      // Rolled back to before the drop's record (done = 0) by hand: the drop itself had finished.
+      client.progress = client.progress!.map((r) => ({ ...r, done: 0 }));
+      const from = client.log.length;
+      await m.upgrade('head');
+      expect(client.log.slice(from).some((l) => l.startsWith('DROP INDEX'))).toBe(false);
+      expect(events).toContainEqual({ type: 'progress', revision: 'a', message: 'index t_y was dropped before the interruption' });
+      expect(client.versions).toEqual(['a']);
+    });
+
     it('renders offline between transactions too', async () => {
       const scripts = memoryScripts(concurrent);
       const sql = await renderSql(scripts, upgradePlan(scripts.map, ['a'], ['c']));

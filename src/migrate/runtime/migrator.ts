@@ -246,7 +246,8 @@ export class Migrator {
       };
       for (const step of steps) {
         const script = this.scripts.scripts.get(step.revision)!;
-        const at = { done: resume?.step === step ? resume.done : 0, saved: false };
+        const resumed = resume?.step === step;
+        const at = { done: resumed ? resume.done : 0, saved: false, resumed };
         try {
           if (!script.transactional) await commit();
           else if (!x.inTransaction) await x.begin();
@@ -263,7 +264,7 @@ export class Migrator {
             statement: x.failedStatement,
             cause: e,
             rolledBack: script.transactional,
-            standing: at.saved || at.done > 0 ? at.done : undefined,
+            standing: at.saved || at.resumed ? at.done : undefined,
             committed: committed.map((r) => this.label(r.step)),
             undone,
           });
@@ -415,7 +416,7 @@ export class Migrator {
     step: Step,
     script: Script,
     o: RunOptions,
-    at: { done: number; saved: boolean },
+    at: { done: number; saved: boolean; readonly resumed: boolean },
     commit: () => Promise<void>,
   ): Promise<StepResult> {
     await this.checkSession(x);
@@ -457,7 +458,7 @@ export class Migrator {
           await commit();
           this.emit({ type: 'progress', revision: step.revision, message: `outside a transaction, after ${n} operation${n === 1 ? '' : 's'} committed: ${oneLine(renderOp(op), 100)}` });
         }
-        await this.runAlone(x, step, op, n === resumeAt && resumeAt > 0);
+        await this.runAlone(x, step, op, at.resumed && n === resumeAt);
         if (script.transactional) {
           await save(n + 1);
           await x.begin();
@@ -481,7 +482,7 @@ export class Migrator {
       this.running = undefined;
     }
     await this.versions.write((t, p) => x.query(t, p), step.from, step.to);
-    if (at.saved || resumeAt > 0) await this.progress.clear((t, p) => x.query(t, p));
+    if (at.saved || at.resumed) await this.progress.clear((t, p) => x.query(t, p));
     await this.history.record((t, p) => x.query(t, p), { revision: step.revision, direction: step.direction, checksum, startedAt, durationMs: this.clock.now() - started, runBy: this.runBy });
     const ms = this.clock.now() - started;
     await x.usePolicy(undefined);
