@@ -137,7 +137,7 @@ describe('Migrator against a recording client', () => {
     ];
 
     it('commits the work before it with the progress record, runs it alone, and finishes in a new transaction', async () => {
-      const { client, m } = setup(concurrent);
+      const { client, events, m } = setup(concurrent);
       expect((await m.upgrade('head')).map((r) => r.step.revision)).toEqual(['a', 'c']);
       const log = client.log.slice(client.log.indexOf('ALTER TABLE t ADD COLUMN y int'));
       const progress = log.filter((l) => l.includes(PROGRESS));
@@ -153,6 +153,9 @@ describe('Migrator against a recording client', () => {
       expect(at(log, /^UPDATE .* \["c","a"\]/)).toBeLessThan(log.indexOf(`DROP TABLE IF EXISTS ${PROGRESS}`));
       expect(client.versions).toEqual(['c']);
       expect(client.progress).toBeUndefined();
+      // No index of that name was there: nothing to drop first.
+      expect(log.some((l) => l.startsWith('DROP INDEX'))).toBe(false);
+      expect(events).toContainEqual({ type: 'progress', revision: 'c', message: 'outside a transaction, after 1 operation committed: CREATE INDEX CONCURRENTLY t_y ON t (y)' });
     });
 
     it('keeps what committed when a later statement fails, says so, and resumes after it on the next run', async () => {
@@ -299,6 +302,22 @@ describe('Migrator against a recording client', () => {
       expect(client.log.slice(from).some((l) => l.startsWith('DROP INDEX'))).toBe(false);
       expect(events).toContainEqual({ type: 'progress', revision: 'a', message: 'index t_y was dropped before the interruption' });
       expect(client.versions).toEqual(['a']);
+    });
+
+    it('says what does not fit an interrupted record, and a stamp clears it', async () => {
+      const { client, m } = setup(concurrent);
+      await m.upgrade('head');
+      client.progress = [{ revision: 'c', direction: 'downgrade', checksum: '0'.repeat(64), done: 1, updated_at: new Date(0) }];
+      // Even with nothing to run: the schema is not at c until the downgrade is finished.
+      await expect(m.upgrade('head')).rejects.toThrow(/^downgrade of c was interrupted on 1970-01-01T00:00:00\.000Z with 1 of its operations done; finish it first \('downgrade a'\)/);
+      await expect(m.downgrade('-1', {})).rejects.toThrow(/and its code changed since/);
+      client.progress = [...client.progress, { revision: 'zzz', direction: 'upgrade', checksum: '0'.repeat(64), done: 0, updated_at: new Date(0) }];
+      await expect(m.upgrade('head')).rejects.toThrow(/the record of it does not fit the scripts in \(memory\); repair the schema by hand, then 'stamp' the revision it is at$/);
+      client.progress = [{ revision: 'zzz', direction: 'upgrade', checksum: '0'.repeat(64), done: 0, updated_at: new Date(0) }];
+      await expect(m.upgrade('head')).rejects.toThrow(/does not fit the scripts/);
+      await m.stamp('c');
+      expect(client.progress).toBeUndefined();
+      expect(await m.upgrade('head')).toEqual([]);
     });
 
     it('renders offline between transactions too', async () => {
