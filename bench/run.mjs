@@ -4,10 +4,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runMigrateBench } from './migrate.mjs';
+import { runStallBench } from './stall.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 await runMigrateBench();
+console.log('');
+await runStallBench();
 
 const http = join(here, 'http.mjs');
 console.log('');

@@ -3,6 +3,7 @@ import { loadConfig } from './config/index.js';
 import { openDatabase, type Database } from './db/index.js';
 import { buildApp } from './http/app.js';
 import { createLogger, logDestination } from './http/logger.js';
+import { DEPLOY_POLICY } from './migrate/index.js';
 import { migratorFor } from './migrations.js';
 
 /**
@@ -18,10 +19,14 @@ async function start(): Promise<void> {
   // A short connect timeout: while the database is unreachable, API calls
   // answer 503 in a second or two instead of hanging.
   const db: Database = await openDatabase(config.database, { connectTimeout: 2 });
+  // Migrating on start is a deploy against a live database: the CLI's timeouts and retries.
   const migrator = await migratorFor(db, (e) => {
     if (e.type === 'step-done') log.info({ revision: e.step.revision, ms: Math.round(e.ms) }, 'migration step applied');
     if (e.type === 'waiting-for-lock') log.info('waiting for another migrator to finish');
-  });
+    if (e.type === 'resume') log.warn({ revision: e.step.revision, done: e.done }, 'resuming an interrupted migration step');
+    if (e.type === 'progress' || e.type === 'warning') log.info({ revision: e.revision }, e.message);
+    if (e.type === 'retry') log.warn({ revision: e.revision, attempt: e.attempt, of: e.of, waitMs: e.waitMs }, `lock timeout: ${e.reason}`);
+  }, DEPLOY_POLICY);
   // The embedded database belongs to this process alone, so it is brought to
   // head here; a server is shared by replicas and migrated on purpose
   // (MIGRATE_ON_START or the migrate CLI), and /health says 503 until then.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './db/index.js';
-import { loadScriptDirectory, Migrator, type MigrationEvent, type ScriptDirectory } from './migrate/index.js';
+import { loadScriptDirectory, Migrator, type MigrationEvent, type RunPolicy, type ScriptDirectory } from './migrate/index.js';
 
 /**
  * This service's use of the engine (what Alembic's env.py is): where its
@@ -27,6 +27,6 @@ export function loadRevisions(): Promise<ScriptDirectory> {
   return scripts;
 }
 
-export async function migratorFor(db: Database, onEvent?: (e: MigrationEvent) => void): Promise<Migrator> {
-  return new Migrator({ client: db, scripts: await loadRevisions(), ...(onEvent ? { onEvent } : {}) });
+export async function migratorFor(db: Database, onEvent?: (e: MigrationEvent) => void, policy?: Partial<RunPolicy>): Promise<Migrator> {
+  return new Migrator({ client: db, scripts: await loadRevisions(), ...(onEvent ? { onEvent } : {}), ...(policy ? { policy } : {}) });
 }

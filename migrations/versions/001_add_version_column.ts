@@ -36,6 +36,12 @@ const UPDATED_AT_TRIGGER: TriggerDef = { name: 'update_candidates_updated_at', .
  * optimistic locking. The old function update_candidates_updated_at() is
  * left in place unused, as the Python revision left it: every database that
  * service built has it, so ours must too.
+ *
+ * Built for a table in use: the index is built CONCURRENTLY (the Python
+ * revision's plain build blocked writes to candidates for as long as it
+ * took), between the revision's two transactions, and every statement that
+ * locks candidates waits at most 200 ms for its lock before trying again,
+ * so that no queue of the application's writes forms behind it.
  */
 export default {
   revision: '001_add_version_column',
@@ -43,15 +49,17 @@ export default {
   message: 'Add version column for optimistic locking',
   createDate: '2025-01-15 11:00:00',
   description: 'Adds the version column to support optimistic locking, preventing race conditions during concurrent updates.',
-  lint: {
+  policy: { lockTimeoutMs: 200, retries: 10 },
+  checksum: {
     accept: {
-      'index-not-concurrent': 'historical revision of the Python service, kept as it ran: the build blocks writes to candidates while it runs',
+      fb7bc5cb349f66bf533b75ab3fb38f2b454564307350cb723b8a8429ab55ff7c:
+        'the same revision with its index built in one transaction without CONCURRENTLY: the schema it leaves is the same',
     },
   },
 
   async upgrade(op: Operations) {
     await op.addColumn('candidates', 'version', { type: 'INTEGER', default: "'1'", nullable: false });
-    await op.createIndex('idx_candidates_version', 'candidates', ['id', 'version']);
+    await op.createIndex('idx_candidates_version', 'candidates', ['id', 'version'], { concurrently: true });
     await op.setColumnComment(
       'candidates',
       'version',
@@ -67,7 +75,7 @@ export default {
     await op.dropTrigger('update_candidates_metadata', 'candidates', { ifExists: true, restore: METADATA_TRIGGER });
     await op.createTrigger(UPDATED_AT_TRIGGER);
     await op.dropFunction('update_candidates_metadata', { ifExists: true, restore: METADATA_FUNCTION });
-    await op.dropIndex('idx_candidates_version');
+    await op.dropIndex('idx_candidates_version', { concurrently: true });
     await op.dropColumn('candidates', 'version', { restore: { type: 'INTEGER', default: "'1'", nullable: false } });
   },
 } satisfies RevisionModule;

@@ -51,6 +51,11 @@ export interface StepFailure {
   cause: unknown;
   /** False for a revision that runs outside a transaction: what it did before failing stays. */
   rolledBack: boolean;
+  /**
+   * For a revision interrupted between its transactions: how many of its
+   * operations stay committed, recorded so that a rerun resumes after them.
+   */
+  standing?: number | undefined;
   /** Steps that had committed before the failure (Alembic's `<from> -> <to>` wording). */
   committed: readonly string[];
   /** Steps done in the same transaction as the failing one, undone with it. */
@@ -65,20 +70,31 @@ export class StepError extends MigrateError implements StepFailure {
   readonly statement: string | undefined;
   override readonly cause: unknown;
   readonly rolledBack: boolean;
+  readonly standing: number | undefined;
   readonly committed: readonly string[];
   readonly undone: readonly string[];
 
   constructor(f: StepFailure) {
     const at = f.statement ? ` at: ${oneLine(f.statement, 160)}` : '';
-    const outcome = f.rolledBack ? 'failed and was rolled back' : 'failed (outside a transaction: what it did before the failure stays)';
+    const outcome =
+      f.standing !== undefined
+        ? `failed after ${f.standing} of its operations had committed (the rest was rolled back; a rerun resumes after them)`
+        : f.rolledBack
+          ? 'failed and was rolled back'
+          : 'failed (outside a transaction: what it did before the failure stays)';
     const undone = f.undone.length ? `; rolled back with it: ${f.undone.join(', ')}` : '';
-    const committed = f.committed.length ? `; committed before it: ${f.committed.join(', ')}` : '; nothing had committed';
+    const committed = f.committed.length
+      ? `; committed before it: ${f.committed.join(', ')}`
+      : f.standing !== undefined
+        ? '; no revision before it committed in this run'
+        : '; nothing had committed';
     super(`${f.direction} of ${f.revision} ${outcome}${at}: ${oneLine(errorText(f.cause), 300)}${undone}${committed}`);
     this.revision = f.revision;
     this.direction = f.direction;
     this.statement = f.statement;
     this.cause = f.cause;
     this.rolledBack = f.rolledBack;
+    this.standing = f.standing;
     this.committed = f.committed;
     this.undone = f.undone;
   }

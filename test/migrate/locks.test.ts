@@ -94,7 +94,7 @@ describe.each(server)('migration lock and lock timeouts on $name', (engine) => {
     try {
       const holding = reader.begin(async (tx) => {
         await tx`SELECT count(*) FROM candidates`;
-        await tx`SELECT pg_sleep(6)`;
+        await tx`SELECT pg_sleep(10)`;
       });
       await new Promise((r) => setTimeout(r, 300));
       const load = (async () => {
@@ -118,6 +118,46 @@ describe.each(server)('migration lock and lock timeouts on $name', (engine) => {
       await app.end();
     }
   });
+  it('the service migrating on start (MIGRATE_ON_START) waits for its locks the same way: retried under lock_timeout, then serving', async () => {
+    const { url } = await fresh();
+    expect(migrate(['upgrade', '001_add_version_column'], { DATABASE_URL: url }).code).toBe(0);
+    const reader = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const holding = reader.begin(async (tx) => {
+        await tx`SELECT count(*) FROM candidates`;
+        await tx`SELECT pg_sleep(3)`;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const service = spawn(process.execPath, ['dist/src/main.js'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: '/tmp', DATABASE_URL: url, MIGRATE_ON_START: 'true', HOST: '127.0.0.1', PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+      });
+      let log = '';
+      service.stdout.on('data', (d: Buffer) => (log += d));
+      service.stderr.on('data', (d: Buffer) => (log += d));
+      try {
+        const listening = await new Promise<string>((resolve, reject) => {
+          const poll = setInterval(() => {
+            const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
+            if (m) resolve(m[1]!);
+            else if (service.exitCode !== null) reject(new Error(`service exited: ${log}`));
+            else return;
+            clearInterval(poll);
+          }, 50);
+        });
+        await holding;
+        expect(log).toMatch(/"revision":"002_add_rejection_reason","attempt":1,"of":10,"waitMs":500[^\n]*lock timeout: canceling statement due to lock timeout/);
+        const health = await fetch(`${listening}/health`);
+        expect(health.status).toBe(200);
+      } finally {
+        service.kill('SIGTERM');
+        await new Promise((r) => service.once('exit', r));
+      }
+    } finally {
+      await reader.end();
+    }
+  });
+
   it('through PgBouncer alone, never applies a revision twice: a run whose lock does not hold on its server session is refused', async () => {
     const { url, name } = await fresh();
     const runs = await Promise.all([1, 2, 3, 4].map(() => migrateAsync(['upgrade', 'head', '--lock-wait', '5'], { DATABASE_URL: bouncer.urlFor(name) })));

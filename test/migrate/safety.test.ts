@@ -106,6 +106,23 @@ describe.each(engines)('deploy guards on $name', (engine) => {
     expect(migrate(['upgrade', 'head'], { ...env, MIGRATIONS_DIR: reformatted }).code).toBe(0);
   });
 
+  it("accepts the checksum of 001 as an earlier version of this service applied it (index built without CONCURRENTLY), which the revision names", async () => {
+    const { run, sql } = await fresh();
+    expect(run('upgrade', 'head').code).toBe(0);
+    const earlier = 'fb7bc5cb349f66bf533b75ab3fb38f2b454564307350cb723b8a8429ab55ff7c';
+    await sql(`UPDATE alembic_version_history SET checksum = '${earlier}' WHERE revision = '001_add_version_column'`);
+    // These three revisions lack the model's newer tables, so check differs from it, but finds no changed revision.
+    expect(JSON.parse(run('check', '--json').stdout)).toMatchObject({ changedChecksums: [] });
+    const r = run('upgrade', 'head');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = await sql<{ direction: string; checksum: string }>("SELECT direction, checksum FROM alembic_version_history WHERE revision = '001_add_version_column' ORDER BY id");
+    expect(rows.map((x) => x.direction)).toEqual(['upgrade', 'accept']);
+    expect(rows[1]!.checksum).not.toBe(earlier);
+    // Any other recorded checksum is still a changed revision.
+    await sql(`UPDATE alembic_version_history SET checksum = '${'0'.repeat(64)}' WHERE revision = '001_add_version_column'`);
+    expect(oneLineError(run('upgrade', 'head'))).toMatch(/^error: applied revision changed since it ran: 001_add_version_column \(recorded 000000000000,/);
+  });
+
   it('records a database Alembic built on its first run, without complaint', async () => {
     const { run, sql } = await fresh();
     const fixture = readFileSync(join(ROOT, 'test', 'fixtures', 'python-alembic.sql'), 'utf8');

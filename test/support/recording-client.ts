@@ -1,7 +1,7 @@
 import type { Clock, SqlClient, SqlSession } from '../../src/migrate/runtime/client.js';
 import { RevisionMap } from '../../src/migrate/revisions/map.js';
 import type { Operations } from '../../src/migrate/ops/operations.js';
-import type { Script, ScriptDirectory } from '../../src/migrate/script/loader.js';
+import type { RevisionPolicy, Script, ScriptDirectory } from '../../src/migrate/script/loader.js';
 
 /**
  * A database stand-in for unit tests of the runtime, with no database: it
@@ -18,6 +18,12 @@ export class RecordingClient implements SqlClient {
   /** Other holders of the advisory lock: how many more polls it stays taken (Infinity: never released). */
   lockBusyFor = 0;
   unlocks = 0;
+  /** The progress table's rows (undefined: no table), committed; with the version rows' transaction semantics. */
+  progress: ProgressRow[] | undefined;
+  /** Indexes by name, valid or not (an INVALID one is what a failed concurrent build leaves), as pg_index would say. */
+  indexes = new Map<string, boolean>();
+  /** Tables with no rows, for the engine's emptiness check; every other table has rows. */
+  emptyTables = new Set<string>();
   /** Rows written to the history table (revision, direction, checksum), kept as sent. */
   history: { revision: string; direction: string; checksum: string }[] = [];
   /** Return an error to make that statement fail. */
@@ -25,9 +31,19 @@ export class RecordingClient implements SqlClient {
   /** Runs before a statement is answered (to simulate another tool changing things). */
   before: (text: string) => void = () => {};
   private tx: string[] | undefined;
+  private txProgress: { rows: ProgressRow[] | undefined } | undefined;
 
   private get rows(): string[] {
     return this.tx ?? this.versions;
+  }
+
+  private get progressRows(): ProgressRow[] | undefined {
+    return this.txProgress ? this.txProgress.rows : this.progress;
+  }
+
+  private set progressRows(rows: ProgressRow[] | undefined) {
+    if (this.txProgress) this.txProgress.rows = rows;
+    else this.progress = rows;
   }
 
   async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
@@ -46,7 +62,27 @@ export class RecordingClient implements SqlClient {
       this.unlocks++;
       return [{ ok: true }] as R[];
     }
+    if (/FROM pg_index/.test(text)) return this.indexes.has(p[1]!) ? ([{ valid: this.indexes.get(p[1]!) }] as R[]) : [];
+    if (/to_regclass/.test(text) && p[0]?.endsWith('_progress')) return [{ present: this.progressRows !== undefined }] as R[];
+    // The engine's own tables are named with their schema; an index a revision names is not.
+    if (/to_regclass/.test(text) && !p[0]?.includes('.')) return [{ present: this.indexes.has(p[0]!) }] as R[];
+    const empty = /^SELECT NOT EXISTS \(SELECT 1 FROM (\S+)\) AS empty$/.exec(text);
+    if (empty) return [{ empty: this.emptyTables.has(empty[1]!) }] as R[];
     if (/to_regclass/.test(text)) return [{ present: this.tablePresent }] as R[];
+    if (/^CREATE TABLE IF NOT EXISTS \S+_progress /.test(text)) {
+      this.progressRows ??= [];
+      return [];
+    }
+    if (/^INSERT INTO \S+_progress /.test(text)) {
+      const row: ProgressRow = { revision: p[0]!, direction: p[1] as ProgressRow['direction'], checksum: p[2]!, done: Number(p[3]), updated_at: new Date(0) };
+      this.progressRows = [...(this.progressRows ?? []).filter((r) => r.revision !== row.revision), row];
+      return [];
+    }
+    if (/^SELECT .* FROM \S+_progress/.test(text)) return [...(this.progressRows ?? [])] as R[];
+    if (/^DROP TABLE IF EXISTS \S+_progress$/.test(text)) {
+      this.progressRows = undefined;
+      return [];
+    }
     if (/^CREATE TABLE IF NOT EXISTS/.test(text)) {
       this.tablePresent = true;
       return [];
@@ -88,12 +124,26 @@ export class RecordingClient implements SqlClient {
     this.before(text);
     const failure = this.failOn(text);
     if (failure) throw failure;
-    if (text === 'BEGIN') this.tx = [...this.versions];
+    const index = /^(CREATE (?:UNIQUE )?INDEX|DROP INDEX) (?:CONCURRENTLY )?(?:IF EXISTS )?(\S+)/.exec(text);
+    if (index) {
+      const name = index[2]!.split('.').at(-1)!;
+      if (index[1] === 'DROP INDEX') this.indexes.delete(name);
+      else this.indexes.set(name, true);
+    }
+    if (text === 'BEGIN') {
+      this.tx = [...this.versions];
+      this.txProgress = { rows: this.progress && [...this.progress] };
+    }
     if (text === 'COMMIT') {
       this.versions = this.tx ?? this.versions;
+      if (this.txProgress) this.progress = this.txProgress.rows;
       this.tx = undefined;
+      this.txProgress = undefined;
     }
-    if (text === 'ROLLBACK') this.tx = undefined;
+    if (text === 'ROLLBACK') {
+      this.tx = undefined;
+      this.txProgress = undefined;
+    }
   }
 
   session<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
@@ -102,8 +152,16 @@ export class RecordingClient implements SqlClient {
 
   /** The statements sent, without the lock, version-table reads and history bookkeeping around every run. */
   get sent(): string[] {
-    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|pg_backend_pid|to_regclass|^SELECT version_num|_history\b/.test(l));
+    return this.log.filter((l) => !/pg_try_advisory_lock|pg_advisory_unlock|pg_backend_pid|to_regclass|^SELECT version_num|_history\b|_progress\b/.test(l));
   }
+}
+
+interface ProgressRow {
+  revision: string;
+  direction: 'upgrade' | 'downgrade';
+  checksum: string;
+  done: number;
+  updated_at: Date;
 }
 
 /** Time that passes only when the code under test sleeps. */
@@ -123,6 +181,7 @@ export interface MemoryRevision {
   id: string;
   down?: string | null;
   transactional?: boolean;
+  policy?: RevisionPolicy;
   upgrade?: (op: Operations) => Promise<void>;
   downgrade?: (op: Operations) => Promise<void>;
 }
@@ -139,6 +198,7 @@ export function memoryScripts(revs: readonly MemoryRevision[]): ScriptDirectory 
       revision: r.id,
       downRevision: r.down ?? null,
       message: `revision ${r.id}`,
+      ...(r.policy ? { policy: r.policy } : {}),
       upgrade: r.upgrade ?? (async () => {}),
       downgrade: r.downgrade ?? (async () => {}),
     },

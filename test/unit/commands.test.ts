@@ -74,7 +74,7 @@ describe('commands over a recording client', () => {
 
   it('reports the current revision, unknown ones, and whether it is at head', async () => {
     const c = ctx(folder(LINEAR));
-    expect(await commands.current(c)).toEqual({ database: 'recording client', current: [], revisions: [], unknown: [], heads: ['003_c'], atHead: false });
+    expect(await commands.current(c)).toEqual({ database: 'recording client', current: [], revisions: [], unknown: [], heads: ['003_c'], atHead: false, interrupted: [] });
     client.tablePresent = true;
     client.versions = ['003_c'];
     const at = await commands.current(c);

@@ -121,12 +121,226 @@ describe('Migrator against a recording client', () => {
     expect(failing.client.log).not.toContain('ROLLBACK');
   });
 
-  it('refuses an operation that cannot run in a transaction inside a transactional revision', async () => {
-    const { client, m } = setup([{ id: 'a', upgrade: async (op) => op.createIndex('i', 't', ['x'], { concurrently: true }) }]);
-    const e = (await m.upgrade('head').catch((x: unknown) => x)) as StepError;
-    expect(e.cause).toBeInstanceOf(StateError);
-    expect(e.message).toMatch(/createIndex \(index i\) must run outside a transaction: mark revision a transactional: false/);
-    expect(client.log.some((l) => l.startsWith('CREATE INDEX'))).toBe(false);
+  describe('an operation that cannot run in a transaction, inside a transactional revision', () => {
+    const PROGRESS = 'public.alembic_version_progress';
+    const concurrent: MemoryRevision[] = [
+      REVS[0]!,
+      {
+        id: 'c',
+        down: 'a',
+        upgrade: async (op) => {
+          await op.addColumn('t', 'y', { type: 'int' });
+          await op.createIndex('t_y', 't', ['y'], { concurrently: true });
+          await op.execute('CREATE TRIGGER g AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()');
+        },
+      },
+    ];
+
+    it('commits the work before it with the progress record, runs it alone, and finishes in a new transaction', async () => {
+      const { client, events, m } = setup(concurrent);
+      expect((await m.upgrade('head')).map((r) => r.step.revision)).toEqual(['a', 'c']);
+      const log = client.log.slice(client.log.indexOf('ALTER TABLE t ADD COLUMN y int'));
+      const progress = log.filter((l) => l.includes(PROGRESS));
+      expect(progress).toEqual([
+        expect.stringMatching(/^CREATE TABLE IF NOT EXISTS public.alembic_version_progress /),
+        expect.stringMatching(/^INSERT INTO public.alembic_version_progress .* -- \["c","upgrade","[0-9a-f]{64}",1\]$/),
+        expect.stringMatching(/^INSERT INTO public.alembic_version_progress .* -- \["c","upgrade","[0-9a-f]{64}",2\]$/),
+        `DROP TABLE IF EXISTS ${PROGRESS}`,
+      ]);
+      const order = ['ALTER TABLE t ADD COLUMN y int', progress[1], 'COMMIT', 'CREATE INDEX CONCURRENTLY t_y ON t (y)', progress[2], 'BEGIN', 'CREATE TRIGGER g'];
+      const positions = order.map((o) => log.findIndex((l) => l.startsWith(o!)));
+      expect(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1]!))).toBe(true);
+      expect(at(log, /^UPDATE .* \["c","a"\]/)).toBeLessThan(log.indexOf(`DROP TABLE IF EXISTS ${PROGRESS}`));
+      expect(client.versions).toEqual(['c']);
+      expect(client.progress).toBeUndefined();
+      // No index of that name was there: nothing to drop first.
+      expect(log.some((l) => l.startsWith('DROP INDEX'))).toBe(false);
+      expect(events).toContainEqual({ type: 'progress', revision: 'c', message: 'outside a transaction, after 1 operation committed: CREATE INDEX CONCURRENTLY t_y ON t (y)' });
+    });
+
+    it('keeps what committed when a later statement fails, says so, and resumes after it on the next run', async () => {
+      const { client, events, m } = setup(concurrent);
+      client.failOn = (t) => (t.startsWith('CREATE TRIGGER') ? sqlError('function f() does not exist', '42883') : undefined);
+      const e = (await m.upgrade('head').catch((x: unknown) => x)) as StepError;
+      expect(e).toBeInstanceOf(StepError);
+      expect(e.standing).toBe(2);
+      expect(e.message).toMatch(/^upgrade of c failed after 2 of its operations had committed \(the rest was rolled back; a rerun resumes after them\) at: CREATE TRIGGER g/);
+      expect(client.versions).toEqual(['a']);
+      expect(client.progress).toMatchObject([{ revision: 'c', direction: 'upgrade', done: 2 }]);
+      client.failOn = () => undefined;
+      const before = client.log.length;
+      expect((await m.upgrade('head')).map((r) => r.step.revision)).toEqual(['c']);
+      const rerun = client.log.slice(before);
+      expect(rerun.some((l) => l.startsWith('ALTER TABLE') || l.startsWith('CREATE INDEX'))).toBe(false);
+      expect(rerun.some((l) => l.startsWith('CREATE TRIGGER g'))).toBe(true);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'resume', done: 2 }));
+      expect(client.versions).toEqual(['c']);
+      expect(client.progress).toBeUndefined();
+    });
+
+    it('builds the index again when the run died during the build', async () => {
+      const { client, m } = setup(concurrent);
+      client.failOn = (t) => (t.startsWith('CREATE INDEX') ? new Error('connection lost') : undefined);
+      await expect(m.upgrade('head')).rejects.toThrow(/failed after 1 of its operations had committed/);
+      expect(client.progress).toMatchObject([{ revision: 'c', done: 1 }]);
+      client.failOn = () => undefined;
+      const before = client.log.length;
+      await m.upgrade('head');
+      const rerun = client.log.slice(before);
+      // Its state is read first: the recording client has no such index, so it is built.
+      expect(at(rerun, /FROM pg_index/)).toBeLessThan(at(rerun, /^CREATE INDEX CONCURRENTLY t_y/));
+      expect(rerun.some((l) => l.startsWith('ALTER TABLE'))).toBe(false);
+      expect(client.versions).toEqual(['c']);
+    });
+
+    it('refuses to run anything else, or other code, over an interrupted revision', async () => {
+      const { client, m } = setup(concurrent);
+      client.failOn = (t) => (t.startsWith('CREATE TRIGGER') ? new Error('boom') : undefined);
+      await expect(m.upgrade('head')).rejects.toThrow(StepError);
+      client.failOn = () => undefined;
+      await expect(m.downgrade('base')).rejects.toThrow(
+        /^upgrade of c was interrupted on .* with 2 of its operations done; finish it first \('upgrade c'\), since the schema is between revisions until then$/,
+      );
+      client.progress = client.progress!.map((r) => ({ ...r, checksum: '0'.repeat(64) }));
+      await expect(m.upgrade('head')).rejects.toThrow(/and its code changed since; restore the file as it was to resume/);
+      expect(client.versions).toEqual(['a']);
+    });
+
+    it('in whole-run mode commits the steps before it too, and says so when a later statement fails', async () => {
+      const { client, m } = setup(concurrent, { policy: { transactionMode: 'whole-run' } });
+      client.failOn = (t) => (t.startsWith('CREATE TRIGGER') ? new Error('boom') : undefined);
+      const e = (await m.upgrade('head').catch((x: unknown) => x)) as StepError;
+      expect(e.committed).toEqual(['<base> -> a']);
+      expect(e.standing).toBe(2);
+      expect(client.log.filter((l) => l === 'BEGIN')).toHaveLength(2);
+      expect(client.versions).toEqual(['a']);
+    });
+
+    /** Interrupted at the index build: the column committed with the progress record, the build did not report back. */
+    const interruptedAtBuild = (revs = concurrent) => {
+      const s = setup(revs);
+      s.client.failOn = (t) => (t.startsWith('CREATE INDEX') ? new Error('connection lost') : undefined);
+      return s;
+    };
+
+    it('keeps an index the interrupted build finished, and drops an INVALID one to build it again', async () => {
+      const { client, events, m } = interruptedAtBuild();
+      await expect(m.upgrade('head')).rejects.toThrow(StepError);
+      client.failOn = () => undefined;
+      client.indexes.set('t_y', true);
+      let from = client.log.length;
+      await m.upgrade('head');
+      expect(client.log.slice(from).filter((l) => /INDEX/.test(l) && !/pg_index/.test(l))).toEqual([]);
+      expect(events).toContainEqual({ type: 'progress', revision: 'c', message: 'index t_y was built before the interruption: kept' });
+
+      const again = interruptedAtBuild();
+      await expect(again.m.upgrade('head')).rejects.toThrow(StepError);
+      again.client.failOn = () => undefined;
+      again.client.indexes.set('t_y', false);
+      from = again.client.log.length;
+      await again.m.upgrade('head');
+      expect(again.client.log.slice(from).filter((l) => /INDEX/.test(l) && !/pg_index/.test(l))).toEqual(['DROP INDEX CONCURRENTLY IF EXISTS t_y', 'CREATE INDEX CONCURRENTLY t_y ON t (y)']);
+      expect(again.events).toContainEqual({ type: 'progress', revision: 'c', message: 'found INVALID index t_y left by an interrupted build: dropping it to build again' });
+      expect(again.client.indexes.get('t_y')).toBe(true);
+    });
+
+    it('drops an INVALID index before a first build and before each retry after a lock timeout, in its table’s schema', async () => {
+      const revs: MemoryRevision[] = [{ id: 'a', upgrade: async (op) => op.createIndex('t_y', 's.t', ['y'], { concurrently: true }) }];
+      const { client, m } = setup(revs, { policy: { retries: 2, retryBackoffMs: 1 } });
+      client.indexes.set('t_y', false);
+      let timeouts = 1;
+      client.failOn = (t) => {
+        if (!t.startsWith('CREATE INDEX') || timeouts-- <= 0) return undefined;
+        client.indexes.set('t_y', false);
+        return sqlError('canceling statement due to lock timeout', '55P03');
+      };
+      await m.upgrade('head');
+      expect(client.log.filter((l) => /^(CREATE|DROP) INDEX/.test(l))).toEqual([
+        'DROP INDEX CONCURRENTLY IF EXISTS s.t_y',
+        'CREATE INDEX CONCURRENTLY t_y ON s.t (y)',
+        'DROP INDEX CONCURRENTLY IF EXISTS s.t_y',
+        'CREATE INDEX CONCURRENTLY t_y ON s.t (y)',
+      ]);
+      expect(client.indexes.get('t_y')).toBe(true);
+    });
+
+    it('builds in the transaction on an empty table, with no progress record', async () => {
+      const { client, m } = setup(concurrent);
+      client.emptyTables.add('t');
+      await m.upgrade('head');
+      const c = client.log.lastIndexOf('BEGIN');
+      expect(client.log.slice(c).filter((l) => !/^SELECT/.test(l))).toEqual([
+        'BEGIN',
+        'ALTER TABLE t ADD COLUMN y int',
+        'CREATE INDEX t_y ON t (y)',
+        'CREATE TRIGGER g AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()',
+        `UPDATE ${VT} SET version_num = $1 WHERE version_num = $2 RETURNING version_num -- ["c","a"]`,
+        expect.stringMatching(/^INSERT INTO public\.alembic_version_history /),
+        'COMMIT',
+      ]);
+    });
+
+    it('takes a concurrent drop that finished before the interruption as done', async () => {
+      const revs: MemoryRevision[] = [
+        {
+          id: 'a',
+          upgrade: async (op) => {
+            await op.dropIndex('t_y', { concurrently: true });
+            await op.execute('ALTER TABLE t DROP COLUMN y');
+          },
+        },
+      ];
+      const { client, events, m } = setup(revs);
+      client.indexes.set('t_y', true);
+      client.failOn = (t) => (t.startsWith('ALTER TABLE') ? new Error('connection lost') : undefined);
+      await expect(m.upgrade('head')).rejects.toThrow(/failed after 1 of its operations had committed/);
+      client.failOn = () => undefined;
+      // Rolled back to before the drop's record (done = 0) by hand: the drop itself had finished.
+      client.progress = client.progress!.map((r) => ({ ...r, done: 0 }));
+      const from = client.log.length;
+      await m.upgrade('head');
+      expect(client.log.slice(from).some((l) => l.startsWith('DROP INDEX'))).toBe(false);
+      expect(events).toContainEqual({ type: 'progress', revision: 'a', message: 'index t_y was dropped before the interruption' });
+      expect(client.versions).toEqual(['a']);
+    });
+
+    it('says what does not fit an interrupted record, and a stamp clears it', async () => {
+      const { client, m } = setup(concurrent);
+      await m.upgrade('head');
+      client.progress = [{ revision: 'c', direction: 'downgrade', checksum: '0'.repeat(64), done: 1, updated_at: new Date(0) }];
+      // Even with nothing to run: the schema is not at c until the downgrade is finished.
+      await expect(m.upgrade('head')).rejects.toThrow(/^downgrade of c was interrupted on 1970-01-01T00:00:00\.000Z with 1 of its operations done; finish it first \('downgrade a'\)/);
+      await expect(m.downgrade('-1', {})).rejects.toThrow(/and its code changed since/);
+      client.progress = [...client.progress, { revision: 'zzz', direction: 'upgrade', checksum: '0'.repeat(64), done: 0, updated_at: new Date(0) }];
+      await expect(m.upgrade('head')).rejects.toThrow(/the record of it does not fit the scripts in \(memory\); repair the schema by hand, then 'stamp' the revision it is at$/);
+      client.progress = [{ revision: 'zzz', direction: 'upgrade', checksum: '0'.repeat(64), done: 0, updated_at: new Date(0) }];
+      await expect(m.upgrade('head')).rejects.toThrow(/does not fit the scripts/);
+      await m.stamp('c');
+      expect(client.progress).toBeUndefined();
+      expect(await m.upgrade('head')).toEqual([]);
+    });
+
+    it('renders offline between transactions too', async () => {
+      const scripts = memoryScripts(concurrent);
+      const sql = await renderSql(scripts, upgradePlan(scripts.map, ['a'], ['c']));
+      expect(sql).toMatch(/BEGIN;\nALTER TABLE t ADD COLUMN y int;\nCOMMIT;\n-- \(outside a transaction: this operation cannot run inside one\)\nCREATE INDEX CONCURRENTLY t_y ON t \(y\);\nBEGIN;\nCREATE TRIGGER g/);
+    });
+  });
+
+  it("runs a revision's DDL under its own shorter lock_timeout and larger retry count, then the run's again", async () => {
+    const revs: MemoryRevision[] = [
+      { id: 'a', policy: { lockTimeoutMs: 200, retries: 4 }, upgrade: async (op) => op.execute('CREATE TABLE t (x int)') },
+      { id: 'b', down: 'a', upgrade: async (op) => op.addColumn('t', 'y', { type: 'int' }) },
+    ];
+    const { client, events, m } = setup(revs, { policy: { lockTimeoutMs: 2000, retries: 1, retryBackoffMs: 10 } });
+    let failures = 3;
+    client.failOn = (t) => (t.startsWith('CREATE TABLE t') && failures-- > 0 ? sqlError('canceling statement due to lock timeout', '55P03') : undefined);
+    await m.upgrade('head');
+    expect(events.filter((e) => e.type === 'retry').map((e) => e.type === 'retry' && e.of)).toEqual([4, 4, 4]);
+    const a = client.sent.indexOf('BEGIN');
+    expect(client.sent.slice(a, a + 3)).toEqual(['BEGIN', "SET LOCAL lock_timeout = '2000ms'", "SET LOCAL lock_timeout = '200ms'"]);
+    const b = client.sent.indexOf('BEGIN', a + 1);
+    expect(client.sent.slice(b, b + 3)).toEqual(['BEGIN', "SET LOCAL lock_timeout = '2000ms'", 'SAVEPOINT migrate_statement']);
   });
 
   it('puts each DDL statement under the policy timeouts', async () => {

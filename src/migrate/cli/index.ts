@@ -5,7 +5,7 @@ import { CommandContext, type MigrateConfig } from '../commands/context.js';
 import type { RevisionSummary } from '../commands/index.js';
 import { errorText, LintError, MigrateError, oneLine, StateError, UsageError } from '../errors.js';
 import type { LintFinding } from '../safety/lint.js';
-import type { RunPolicy } from '../runtime/policy.js';
+import { DEPLOY_POLICY } from '../runtime/policy.js';
 import { describeStep, unknownRevisionError, type MigrationEvent } from '../runtime/migrator.js';
 import { MAX_ID_LENGTH } from '../script/loader.js';
 
@@ -93,14 +93,6 @@ function printAdoption(r: commands.AdoptResult, out: (s: string) => void): void 
   for (const s of r.steps) out(`  ${s.transactional ? '' : '(outside a transaction) '}${s.sql.replace(/\n/g, '\n    ')};`);
 }
 
-/**
- * What the CLI runs DDL under unless the host says otherwise: a statement
- * that waits for a lock gives up after 2 s (so application queries queued
- * behind it wait no longer) and is retried with backoff, up to 10 times.
- * The engine's own defaults (no timeouts) stay for programmatic use.
- */
-export const CLI_POLICY: Partial<RunPolicy> = { lockTimeoutMs: 2_000, retries: 10, retryBackoffMs: 500, retryMaxBackoffMs: 10_000 };
-
 /** `--lock-wait 30` (seconds, fractions allowed) as milliseconds; a bad value is a usage error. */
 export function secondsToMs(raw: string, what: string): number {
   const n = Number(raw.trim());
@@ -168,6 +160,12 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
       case 'retry':
         err(`  ${e.revision}: lock timeout (${oneLine(e.reason, 80)}); retry ${e.attempt} of ${e.of} in ${ms(e.waitMs)}`);
         break;
+      case 'resume':
+        err(`resuming ${e.step.direction} of ${e.step.revision}, interrupted on ${e.since.toISOString()}: ${e.done} of its operations stand and are skipped`);
+        break;
+      case 'progress':
+        err(`  ${e.revision}: ${e.message}`);
+        break;
       case 'run-start':
         err(`${e.direction} on ${e.database} to ${e.target}`);
         break;
@@ -175,7 +173,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
         break;
     }
   };
-  const config: MigrateConfig = { ...env, policy: { ...CLI_POLICY, ...env.policy }, onEvent: progress };
+  const config: MigrateConfig = { ...env, policy: { ...DEPLOY_POLICY, ...env.policy }, onEvent: progress };
   const ctx = new CommandContext(config);
   /** A per-command `--lock-wait`, over the host's setting. */
   const lockWait = (o: { lockWait?: string }): void => {
@@ -236,7 +234,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     .addHelpText('after', examples('current', 'current --json', 'current --check-heads   # in a deploy script'))
     .action(async (o: { json?: boolean; verbose?: boolean; checkHeads?: boolean }) => {
       const r = await commands.current(ctx);
-      if (o.json) out(JSON.stringify({ database: r.database, current: r.current, heads: r.heads, atHead: r.atHead, unknown: r.unknown }));
+      if (o.json) out(JSON.stringify({ database: r.database, current: r.current, heads: r.heads, atHead: r.atHead, unknown: r.unknown, interrupted: r.interrupted }));
       else {
         if (o.verbose) out(`Database: ${r.database}`);
         if (r.current.length === 0) out('<base> (no revision applied)');
@@ -244,6 +242,9 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
           if (!s) out(`${r.current[i]} (unknown: no script defines it)`);
           else out(o.verbose ? full(s) : `${s.revision}${headMark(r.heads, s.revision)}`);
         });
+        for (const p of r.interrupted) {
+          out(`${p.revision} ${p.direction} interrupted on ${p.updatedAt.toISOString()} with ${p.done} of its operations done: the next '${p.direction}' resumes it`);
+        }
       }
       if (r.unknown.length) throw unknownRevisionError(r.unknown, env.versionsDir);
       if (o.checkHeads && !r.atHead) {

@@ -2,6 +2,7 @@ import { ResolutionError, UsageError } from '../errors.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveRange, resolveTarget, type Heads } from '../revisions/targets.js';
 import type { HistoryRow } from '../runtime/history.js';
+import type { Progress } from '../runtime/progress.js';
 import { describeStep, type RunOptions } from '../runtime/migrator.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
 import { parentsFor, writeRevision, type WrittenLint } from './authoring.js';
@@ -170,6 +171,8 @@ export interface CurrentResult {
   unknown: string[];
   heads: string[];
   atHead: boolean;
+  /** A revision interrupted between its transactions, which the next run resumes. */
+  interrupted: Progress[];
 }
 
 export async function current(ctx: CommandContext): Promise<CurrentResult> {
@@ -187,6 +190,7 @@ export async function current(ctx: CommandContext): Promise<CurrentResult> {
     unknown: migrator.unknown(now),
     heads,
     atHead: now.length === heads.length && now.every((h) => heads.includes(h)),
+    interrupted: await migrator.interrupted(),
   };
 }
 

@@ -1,4 +1,5 @@
 import { backoff, type RunPolicy } from './policy.js';
+import type { RevisionPolicy } from '../script/loader.js';
 import type { Clock, SqlSession } from './client.js';
 
 export type ExecutorEvent = { type: 'retry'; attempt: number; of: number; waitMs: number; statement: string; reason: string };
@@ -22,13 +23,17 @@ export class Executor {
   /** The statement that failed last, if any: what a failure report names. Transaction control is not counted. */
   failedStatement: string | undefined;
   inTransaction = false;
+  /** The run's policy with the running revision's needs applied (`usePolicy`). */
+  private policy: RunPolicy;
 
   constructor(
     private readonly session: SqlSession,
-    private readonly policy: RunPolicy,
+    private readonly runPolicy: RunPolicy,
     private readonly clock: Clock,
     private readonly emit: (e: ExecutorEvent) => void = () => {},
-  ) {}
+  ) {
+    this.policy = runPolicy;
+  }
 
   private timeouts(local: boolean): string[] {
     const set = local ? 'SET LOCAL' : 'SET';
@@ -36,6 +41,24 @@ export class Executor {
     if (this.policy.lockTimeoutMs !== null) out.push(`${set} lock_timeout = '${this.policy.lockTimeoutMs}ms'`);
     if (this.policy.statementTimeoutMs !== null) out.push(`${set} statement_timeout = '${this.policy.statementTimeoutMs}ms'`);
     return out;
+  }
+
+  /**
+   * Applies a revision's needs (none: the run's policy again) to the
+   * statements that follow: the shorter `lock_timeout` and the larger retry
+   * count win, so a revision can make a run more careful, never less. In a
+   * transaction the new timeout is set for the rest of it.
+   */
+  async usePolicy(rev: RevisionPolicy | undefined): Promise<void> {
+    const run = this.runPolicy;
+    const lockTimeoutMs =
+      rev?.lockTimeoutMs === undefined ? run.lockTimeoutMs : run.lockTimeoutMs === null ? rev.lockTimeoutMs : Math.min(run.lockTimeoutMs, rev.lockTimeoutMs);
+    const retries = Math.max(run.retries, rev?.retries ?? 0);
+    const changed = lockTimeoutMs !== this.policy.lockTimeoutMs;
+    this.policy = { ...run, lockTimeoutMs, retries };
+    if (changed && this.inTransaction) {
+      await this.session.exec(lockTimeoutMs === null ? 'SET LOCAL lock_timeout TO DEFAULT' : `SET LOCAL lock_timeout = '${lockTimeoutMs}ms'`);
+    }
   }
 
   /** Engine bookkeeping with parameters (version table, lock). */
@@ -69,10 +92,15 @@ export class Executor {
     await this.session.exec('ROLLBACK').catch(() => {});
   }
 
-  /** One operation's SQL, under the policy. */
-  async ddl(sql: string): Promise<void> {
+  /**
+   * One operation's SQL, under the policy. `prepare` runs before each
+   * attempt: what a failed attempt left behind (an INVALID index of a
+   * concurrent build) is cleared there.
+   */
+  async ddl(sql: string, prepare?: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
+        await prepare?.();
         await this.attempt(sql);
         return;
       } catch (e) {

@@ -1,17 +1,19 @@
 import { hostname, userInfo } from 'node:os';
-import { DataLossError, errorText, LockWaitError, PoolerError, StateError, StepError } from '../errors.js';
-import { describeObject, inspectOp } from '../ops/inspect.js';
+import { DataLossError, errorText, LockWaitError, oneLine, PoolerError, StateError, StepError } from '../errors.js';
+import { qualified } from '../ops/ident.js';
+import { inspectOp } from '../ops/inspect.js';
 import { createOperations, type OperationSink } from '../ops/operations.js';
 import { renderOp } from '../ops/render.js';
 import { downgradePlan, upgradePlan, type Step } from '../revisions/plan.js';
 import { resolveTarget, type Heads } from '../revisions/targets.js';
 import { checksumError, revisionChecksum, verifyChecksums } from '../safety/checksum.js';
 import { countLoss, describeLoss, opDataLoss, type CountedLoss } from '../safety/data-loss.js';
-import type { Op } from '../ops/types.js';
+import type { IndexDef, Op } from '../ops/types.js';
 import type { Script, ScriptDirectory } from '../script/loader.js';
 import { realClock, type Clock, type SqlClient } from './client.js';
 import { Executor, type ExecutorEvent } from './executor.js';
 import { HistoryTable, historyTableFor, type HistoryRow } from './history.js';
+import { ProgressTable, progressTableFor, type Progress } from './progress.js';
 import { recordStep } from './offline.js';
 import { resolvePolicy, type RunPolicy } from './policy.js';
 import { DEFAULT_VERSION_TABLE, VersionTable, type VersionTableName } from './version-table.js';
@@ -22,6 +24,10 @@ export type MigrationEvent =
   | { type: 'step-start'; step: Step; script: Script }
   | { type: 'step-done'; step: Step; script: Script; ms: number }
   | { type: 'warning'; revision: string; message: string }
+  /** An interrupted revision taken up again after the operations that stand. */
+  | { type: 'resume'; step: Step; done: number; since: Date }
+  /** Work between a revision's transactions: committed so far, or an index left by an interrupted build. */
+  | { type: 'progress'; revision: string; message: string }
   | (ExecutorEvent & { revision: string });
 
 export interface StepResult {
@@ -74,6 +80,7 @@ export class Migrator {
   readonly policy: RunPolicy;
   readonly versions: VersionTable;
   readonly history: HistoryTable;
+  readonly progress: ProgressTable;
   private readonly runBy: string;
   private readonly emit: (e: MigrationEvent) => void;
   private readonly clock: Clock;
@@ -87,6 +94,7 @@ export class Migrator {
     this.scripts = o.scripts;
     this.versions = new VersionTable(o.versionTable ?? DEFAULT_VERSION_TABLE);
     this.history = new HistoryTable(historyTableFor(this.versions.table));
+    this.progress = new ProgressTable(progressTableFor(this.versions.table));
     this.policy = resolvePolicy(this.versions.table, o.policy);
     this.runBy = o.runBy ?? `${userInfo().username}@${hostname()}`;
     this.emit = o.onEvent ?? (() => {});
@@ -106,6 +114,11 @@ export class Migrator {
   /** The steps recorded in the history table, oldest first. */
   applied(): Promise<HistoryRow[]> {
     return this.history.list(this.client);
+  }
+
+  /** Revisions interrupted between their transactions, to be resumed by the next run ([] when none). */
+  interrupted(): Promise<Progress[]> {
+    return this.progress.read(this.client);
   }
 
   /** Ids recorded in the database that no script defines. */
@@ -163,6 +176,8 @@ export class Migrator {
       await x.query(this.versions.createSql);
       if (o.purge) await x.query(`DELETE FROM ${this.versions.qualified}`);
       await this.versions.write((t, p) => x.query(t, p), o.purge ? [] : from, to);
+      // A stamp states what the schema is: an interrupted revision's record no longer applies.
+      if ((await this.progress.read(x)).length) await this.progress.clear((t, p) => x.query(t, p));
       await x.commit();
     } catch (e) {
       await x.rollback();
@@ -201,18 +216,23 @@ export class Migrator {
       // migrator that finished first is seen and its steps are not re-run.
       const now = await this.versions.read(x);
       const steps = this.plan(direction, target, now);
-      // Both guards only read: a refusal leaves the database as it was.
+      // The guards only read: a refusal leaves the database as it was.
+      const resume = await this.resumePoint(x, steps);
       const sums = await verifyChecksums(x, this.scripts, { versionTable: this.versions.table, current: now });
       if (sums.changed.length) throw checksumError(sums.changed);
-      if (!o.allowDataLoss) await this.refuseDataLoss(x, steps);
-      if (steps.length === 0 && sums.unrecorded.length === 0) return [];
+      if (!o.allowDataLoss) await this.refuseDataLoss(x, steps, resume);
+      if (steps.length === 0 && sums.unrecorded.length === 0 && sums.superseded.length === 0) return [];
       await x.query(this.versions.createSql);
       await x.query(this.history.createSql);
-      if (sums.unrecorded.length) {
-        // Applied by Alembic or stamped: recorded as found, without complaint.
+      if (sums.unrecorded.length || sums.superseded.length) {
+        // Applied by Alembic or stamped: recorded as found, without complaint;
+        // applied by an earlier version of a revision that accepts it: recorded as accepted.
         await x.begin();
         for (const u of sums.unrecorded) {
           await this.history.record((t, p) => x.query(t, p), { revision: u.revision, direction: 'baseline', checksum: u.checksum, startedAt: new Date(), durationMs: 0, runBy: this.runBy });
+        }
+        for (const u of sums.superseded) {
+          await this.history.record((t, p) => x.query(t, p), { revision: u.revision, direction: 'accept', checksum: u.checksum, startedAt: new Date(), durationMs: 0, runBy: this.runBy });
         }
         await x.commit();
       }
@@ -226,10 +246,14 @@ export class Migrator {
       };
       for (const step of steps) {
         const script = this.scripts.scripts.get(step.revision)!;
+        const resumed = resume?.step === step;
+        const at = { done: resumed ? resume.done : 0, saved: false, resumed };
         try {
           if (!script.transactional) await commit();
           else if (!x.inTransaction) await x.begin();
-          pending.push(await this.runStep(x, step, script, o));
+          // Awaited first: runStep may commit, which replaces `pending`.
+          const result = await this.runStep(x, step, script, o, at, commit);
+          pending.push(result);
           if (!whole || !script.transactional) await commit();
         } catch (e) {
           const undone = pending.map((r) => this.label(r.step));
@@ -240,6 +264,7 @@ export class Migrator {
             statement: x.failedStatement,
             cause: e,
             rolledBack: script.transactional,
+            standing: at.saved || at.resumed ? at.done : undefined,
             committed: committed.map((r) => this.label(r.step)),
             undone,
           });
@@ -256,7 +281,7 @@ export class Migrator {
    * cannot be recorded (it reads the database to decide, or its code fails)
    * has its drops checked as they come (runStep), inside its own transaction.
    */
-  private async refuseDataLoss(x: Executor, steps: readonly Step[]): Promise<void> {
+  private async refuseDataLoss(x: Executor, steps: readonly Step[], resume: Resume | undefined): Promise<void> {
     const found: string[] = [];
     for (const step of steps) {
       const script = this.scripts.scripts.get(step.revision)!;
@@ -266,6 +291,8 @@ export class Migrator {
       } catch {
         continue;
       }
+      // What an interrupted run already did is no longer to come.
+      if (resume?.step === step) ops = ops.slice(resume.done);
       const counted = await this.countLosses(x, step, ops);
       if (counted.length) found.push(`${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`);
     }
@@ -282,6 +309,33 @@ export class Migrator {
       }
     }
     return out;
+  }
+
+  /**
+   * Where an interrupted revision stands, if one is recorded: it must be the
+   * first step of this run, in the same direction and from the same code,
+   * since the schema is between its parent and itself and no other step
+   * fits there.
+   */
+  private async resumePoint(x: Executor, steps: readonly Step[]): Promise<Resume | undefined> {
+    const [p, ...more] = await this.progress.read(x);
+    if (!p) return undefined;
+    const first = steps[0];
+    const left = `${p.direction} of ${p.revision} was interrupted on ${p.updatedAt.toISOString()} with ${p.done} of its operations done`;
+    const script = this.scripts.scripts.get(p.revision);
+    if (more.length || !script) {
+      throw new StateError(`${left}, and the record of it does not fit the scripts in ${this.scripts.dir}; repair the schema by hand, then 'stamp' the revision it is at`);
+    }
+    if (!first || first.revision !== p.revision || first.direction !== p.direction) {
+      const way = p.direction === 'upgrade' ? `upgrade ${p.revision}` : `downgrade ${script.downRevisions[0] ?? 'base'}`;
+      throw new StateError(`${left}; finish it first ('${way}'), since the schema is between revisions until then`);
+    }
+    const now = await revisionChecksum(script);
+    if (now !== p.checksum) {
+      throw new StateError(`${left}, and its code changed since; restore the file as it was to resume, or repair the schema by hand and 'stamp' the revision it is at`);
+    }
+    this.emit({ type: 'resume', step: first, done: p.done, since: p.updatedAt });
+    return { step: first, done: p.done, checksum: p.checksum };
   }
 
   private label(step: Step): string {
@@ -347,23 +401,68 @@ export class Migrator {
     );
   }
 
-  private async runStep(x: Executor, step: Step, script: Script, o: RunOptions): Promise<StepResult> {
+  /**
+   * One revision's code, its operations run as they come. In a transactional
+   * revision an operation that cannot run in a transaction ends the one
+   * open: the operations before it are committed together with the count of
+   * them (the progress record), it runs alone, and a new transaction takes
+   * the rest and, at the end, the version-table change. A rerun after a
+   * crash skips the operations the record counts, and finds what the
+   * operation running alone left: an index it built (kept) or an INVALID
+   * one (rebuilt).
+   */
+  private async runStep(
+    x: Executor,
+    step: Step,
+    script: Script,
+    o: RunOptions,
+    at: { done: number; saved: boolean; readonly resumed: boolean },
+    commit: () => Promise<void>,
+  ): Promise<StepResult> {
     await this.checkSession(x);
     const started = this.clock.now();
     const startedAt = new Date();
     const warnings: string[] = [];
+    const checksum = await revisionChecksum(script);
+    const resumeAt = at.done;
+    const save = async (done: number): Promise<void> => {
+      if (!at.saved) await x.query(this.progress.createSql);
+      await this.progress.save((t, p) => x.query(t, p), { revision: step.revision, direction: step.direction, checksum, done });
+      at.saved = true;
+      at.done = done;
+    };
+    let index = 0;
     const sink: OperationSink = {
       offline: false,
       run: async (op) => {
-        if (inspectOp(op).autocommit && x.inTransaction) {
-          const what = inspectOp(op).touches.map(describeObject).join(', ') || 'raw SQL';
-          throw new StateError(`${op.op} (${what}) must run outside a transaction: mark revision ${step.revision} transactional: false`);
-        }
+        const n = index++;
+        if (n < resumeAt) return;
+        const alone = inspectOp(op).autocommit;
         if (!o.allowDataLoss) {
           const counted = await this.countLosses(x, step, [op]);
           if (counted.length) throw dataLossError([`${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`]);
         }
-        await x.ddl(renderOp(op));
+        if (!alone) {
+          await x.ddl(renderOp(op));
+          return;
+        }
+        // A concurrent build scans the table twice and waits out every open
+        // transaction; on an empty table (a new database) the plain build is
+        // instant, so it stays in the transaction and the revision atomic.
+        if (script.transactional && op.op === 'createIndex' && (await tableIsEmpty(x, op.table))) {
+          await x.ddl(renderOp({ ...op, concurrently: false }));
+          return;
+        }
+        if (script.transactional) {
+          await save(n);
+          await commit();
+          this.emit({ type: 'progress', revision: step.revision, message: `outside a transaction, after ${n} operation${n === 1 ? '' : 's'} committed: ${oneLine(renderOp(op), 100)}` });
+        }
+        await this.runAlone(x, step, op, at.resumed && n === resumeAt);
+        if (script.transactional) {
+          await save(n + 1);
+          await x.begin();
+        }
       },
       query: <R>(sql: string, params?: readonly unknown[]) => x.query<R>(sql, params),
       warn: (message) => {
@@ -375,6 +474,7 @@ export class Migrator {
     this.running = step.revision;
     x.failedStatement = undefined;
     try {
+      await x.usePolicy(script.module.policy);
       await script.module[step.direction](createOperations(sink));
     } catch (e) {
       throw e instanceof Error ? e : new Error(errorText(e));
@@ -382,12 +482,62 @@ export class Migrator {
       this.running = undefined;
     }
     await this.versions.write((t, p) => x.query(t, p), step.from, step.to);
-    const checksum = await revisionChecksum(script);
+    if (at.saved || at.resumed) await this.progress.clear((t, p) => x.query(t, p));
     await this.history.record((t, p) => x.query(t, p), { revision: step.revision, direction: step.direction, checksum, startedAt, durationMs: this.clock.now() - started, runBy: this.runBy });
     const ms = this.clock.now() - started;
+    await x.usePolicy(undefined);
     this.emit({ type: 'step-done', step, script, ms });
     return { step, ms, warnings };
   }
+
+  /**
+   * An operation that must run outside a transaction. An index build that
+   * failed (or was killed) leaves an INVALID index of its name, which is
+   * dropped before each attempt; resuming at this operation, an index it
+   * built, or dropped, before the interruption is taken as done.
+   */
+  private async runAlone(x: Executor, step: Step, op: Op, resuming: boolean): Promise<void> {
+    const say = (message: string): void => this.emit({ type: 'progress', revision: step.revision, message });
+    if (op.op === 'createIndex') {
+      if (resuming && (await indexState(x, op)) === 'valid') return say(`index ${op.name} was built before the interruption: kept`);
+      await x.ddl(renderOp(op), async () => {
+        if ((await indexState(x, op)) !== 'invalid') return;
+        say(`found INVALID index ${op.name} left by an interrupted build: dropping it to build again`);
+        await x.ddl(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(indexName(op))}`);
+      });
+      return;
+    }
+    if (op.op === 'dropIndex' && resuming) {
+      const [row] = await x.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [qualified(op.name)]);
+      if (!row?.present) return say(`index ${op.name} was dropped before the interruption`);
+    }
+    await x.ddl(renderOp(op));
+  }
+}
+
+/** An index lives in its table's schema. */
+function indexName(o: IndexDef): string {
+  const dot = o.table.lastIndexOf('.');
+  return dot < 0 ? o.name : `${o.table.slice(0, dot)}.${o.name}`;
+}
+
+async function tableIsEmpty(x: Executor, table: string): Promise<boolean> {
+  const [row] = await x.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table)}) AS empty`);
+  return row?.empty === true;
+}
+
+async function indexState(x: Executor, o: IndexDef): Promise<'absent' | 'valid' | 'invalid'> {
+  const [row] = await x.query<{ valid: boolean }>(
+    'SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1) AND c.relname = $2',
+    [qualified(o.table), o.name],
+  );
+  return row === undefined ? 'absent' : row.valid ? 'valid' : 'invalid';
+}
+
+interface Resume {
+  step: Step;
+  done: number;
+  checksum: string;
 }
 
 function dataLossError(found: readonly string[]): DataLossError {

@@ -1,4 +1,4 @@
-import { describeObject } from '../ops/inspect.js';
+import { describeObject, inspectOp } from '../ops/inspect.js';
 import { createOperations, OfflineQueryError, recordingSink, type OperationSink } from '../ops/operations.js';
 import { renderOp } from '../ops/render.js';
 import type { Op } from '../ops/types.js';
@@ -25,7 +25,8 @@ export async function recordStep(script: Script, direction: Step['direction']): 
  * The SQL a plan would run, rendered without a database through the same
  * descriptors the online run executes: each transactional step between
  * BEGIN and COMMIT with its version-table change (or the whole run in one
- * transaction), a step that must run outside a transaction marked so.
+ * transaction), a step that must run outside a transaction marked so, and
+ * an operation that must (CREATE INDEX CONCURRENTLY) between transactions.
  */
 export async function renderSql(dir: ScriptDirectory, steps: readonly Step[], o: OfflineOptions = {}): Promise<string> {
   const versions = new VersionTable(o.versionTable ?? DEFAULT_VERSION_TABLE);
@@ -51,8 +52,15 @@ export async function renderSql(dir: ScriptDirectory, steps: readonly Step[], o:
     const sink: OperationSink = {
       offline: true,
       run: async (op) => {
+        // Ends the revision's transaction and takes up a new one after it, as the online run does.
+        const alone = script.transactional && inspectOp(op).autocommit;
+        if (alone) {
+          commit();
+          out.push('-- (outside a transaction: this operation cannot run inside one)');
+        }
         for (const loss of await opDataLoss(op, script.path ?? step.revision)) out.push(`-- DATA LOSS: drops ${describeObject(loss)} and every value in it`);
         out.push(`${renderOp(op).trim().replace(/;\s*$/, '')};`);
+        if (alone) begin();
       },
       query: async () => {
         throw new OfflineQueryError(`${step.revision} reads data, which --sql cannot render`);

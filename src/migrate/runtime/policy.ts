@@ -27,6 +27,16 @@ export interface RunPolicy {
 }
 
 /**
+ * What a run against a live database should use, and the migrate CLI and a
+ * host migrating on start do: each DDL statement waits at most 2 s for its
+ * lock, so a migration queued behind a long transaction never holds the
+ * application's queries behind it for longer, and is retried with backoff
+ * (10 times, 0.5 s doubling to 10 s). The engine's own defaults stay the
+ * historical behaviour for programmatic use.
+ */
+export const DEPLOY_POLICY: Partial<RunPolicy> = { lockTimeoutMs: 2_000, retries: 10, retryBackoffMs: 500, retryMaxBackoffMs: 10_000 };
+
+/**
  * A stable key per version table, so two applications keeping their own
  * version tables in one database do not wait for each other.
  */

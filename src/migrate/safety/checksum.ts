@@ -33,6 +33,8 @@ export interface ChecksumReport {
   changed: { revision: string; recorded: string; actual: string }[];
   /** Applied revisions with no recorded checksum yet (applied by Alembic, or stamped). */
   unrecorded: { revision: string; checksum: string }[];
+  /** Applied revisions that recorded an earlier checksum the revision itself accepts (`checksum.accept`), with why. */
+  superseded: { revision: string; recorded: string; checksum: string; reason: string }[];
 }
 
 /**
@@ -47,12 +49,16 @@ export async function verifyChecksums(
   const table = o.versionTable ?? DEFAULT_VERSION_TABLE;
   const current = o.current ?? (await new VersionTable(table).read(s));
   const recorded = await new HistoryTable(historyTableFor(table)).checksums(s);
-  const report: ChecksumReport = { changed: [], unrecorded: [] };
+  const report: ChecksumReport = { changed: [], unrecorded: [], superseded: [] };
   for (const id of scripts.map.topo(scripts.map.closure(current.filter((c) => scripts.map.has(c))))) {
-    const actual = await revisionChecksum(scripts.scripts.get(id)!);
+    const script = scripts.scripts.get(id)!;
+    const actual = await revisionChecksum(script);
     const was = recorded.get(id);
+    const reason = was === undefined ? undefined : script.module.checksum?.accept?.[was];
     if (was === undefined) report.unrecorded.push({ revision: id, checksum: actual });
-    else if (was !== actual) report.changed.push({ revision: id, recorded: was, actual });
+    else if (was === actual) continue;
+    else if (reason !== undefined) report.superseded.push({ revision: id, recorded: was, checksum: actual, reason });
+    else report.changed.push({ revision: id, recorded: was, actual });
   }
   return report;
 }

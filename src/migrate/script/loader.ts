@@ -18,11 +18,31 @@ export interface RevisionModule {
   /** Longer explanation, shown by `show` and `history -v`. */
   description?: string;
   /**
-   * False for a revision that must run outside a transaction (CREATE INDEX
-   * CONCURRENTLY). It is then not atomic, so it must be written to be
-   * resumable (IF NOT EXISTS / IF EXISTS).
+   * False for a revision whose every statement runs outside a transaction.
+   * It is then not atomic, so it must be written to be resumable (IF NOT
+   * EXISTS / IF EXISTS). A transactional revision (the default) may still
+   * hold operations that cannot run inside one (CREATE/DROP INDEX
+   * CONCURRENTLY, `execute` marked `transactional: false`): the engine
+   * commits before each, runs it alone, records how far the revision got and
+   * begins again, so an interrupted run resumes where it stopped.
    */
   transactional?: boolean;
+  /**
+   * What this revision needs of the run's policy, beyond it: a `lock_timeout`
+   * for its DDL (the shorter of this and the run's wins) and how many times
+   * a statement that timed out is retried (the larger wins). For a revision
+   * that takes strong locks on a busy table, so that a wait for its lock
+   * never queues the application's queries for long.
+   */
+  policy?: RevisionPolicy;
+  /**
+   * Checksums of earlier versions of this revision that an applied database
+   * may have recorded, each with the reason the change is safe there (for a
+   * reviewed edit that leaves the schema it builds the same, such as an
+   * index now built CONCURRENTLY): such a database is accepted, and the new
+   * checksum recorded, instead of refused.
+   */
+  checksum?: { accept?: Readonly<Record<string, string>> };
   /**
    * Lint findings this revision accepts, each rule with the reason it is
    * safe here (reviewed, like a code comment that silences a linter):
@@ -31,6 +51,11 @@ export interface RevisionModule {
   lint?: { accept?: Readonly<Partial<Record<LintRule, string>>> };
   upgrade(op: Operations): Promise<void> | void;
   downgrade(op: Operations): Promise<void> | void;
+}
+
+export interface RevisionPolicy {
+  lockTimeoutMs?: number;
+  retries?: number;
 }
 
 export interface Script extends RevisionInfo {
@@ -106,6 +131,28 @@ function lintProblems(lint: unknown): string[] {
   ]);
 }
 
+function policyProblems(policy: unknown): string[] {
+  if (policy === undefined) return [];
+  if (!isRecord(policy) || Object.keys(policy).some((k) => k !== 'lockTimeoutMs' && k !== 'retries')) {
+    return ['`policy` must be { lockTimeoutMs?: <ms>, retries?: <count> }'];
+  }
+  return (['lockTimeoutMs', 'retries'] as const).flatMap((k) => {
+    const v = policy[k];
+    return v === undefined || (Number.isInteger(v) && (v as number) >= 0) ? [] : [`\`policy.${k}\` must be a whole number, 0 or more`];
+  });
+}
+
+function checksumProblems(checksum: unknown): string[] {
+  if (checksum === undefined) return [];
+  if (!isRecord(checksum) || Object.keys(checksum).some((k) => k !== 'accept') || (checksum.accept !== undefined && !isRecord(checksum.accept))) {
+    return ['`checksum` must be { accept: { <sha256>: <reason> } }'];
+  }
+  return Object.entries(checksum.accept ?? {}).flatMap(([sum, reason]) => [
+    ...(/^[0-9a-f]{64}$/.test(sum) ? [] : [`\`checksum.accept\` key '${sum}' is not a sha256 checksum (64 hex digits)`]),
+    ...(typeof reason === 'string' && reason.trim() ? [] : [`\`checksum.accept['${sum.slice(0, 12)}']\` must give the reason, a non-empty string`]),
+  ]);
+}
+
 function validate(raw: Record<string, unknown>, where: string): RevisionModule {
   const problems: string[] = [];
   const id = raw.revision;
@@ -118,7 +165,7 @@ function validate(raw: Record<string, unknown>, where: string): RevisionModule {
   if (typeof raw.message !== 'string') problems.push('`message` must be a string');
   if (typeof raw.upgrade !== 'function') problems.push('`upgrade` must be a function');
   if (typeof raw.downgrade !== 'function') problems.push('`downgrade` must be a function');
-  problems.push(...lintProblems(raw.lint));
+  problems.push(...lintProblems(raw.lint), ...policyProblems(raw.policy), ...checksumProblems(raw.checksum));
   if (problems.length) throw new ScriptError(`${where}: not a revision module: ${problems.join('; ')}`);
   return raw as unknown as RevisionModule;
 }
