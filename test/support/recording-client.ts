@@ -119,7 +119,13 @@ export class RecordingClient implements SqlClient {
     return [];
   }
 
+  /** A savepointed statement (Executor's one round trip) is recorded as the three statements it is. */
   async exec(text: string): Promise<void> {
+    const batch = /^SAVEPOINT migrate_statement;\n([\s\S]*)\n;\nRELEASE SAVEPOINT migrate_statement$/.exec(text);
+    if (batch) {
+      for (const part of ['SAVEPOINT migrate_statement', batch[1]!, 'RELEASE SAVEPOINT migrate_statement']) await this.exec(part);
+      return;
+    }
     this.log.push(text);
     this.before(text);
     const failure = this.failOn(text);

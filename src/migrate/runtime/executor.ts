@@ -113,18 +113,35 @@ export class Executor {
   }
 
   private async attempt(sql: string): Promise<void> {
-    const savepoint = this.inTransaction && this.policy.retries > 0;
+    if (this.inTransaction && this.policy.retries > 0) {
+      // One round trip, not three: inside a transaction a multi-statement
+      // string is safe, and on failure the savepoint it set is there to return to.
+      try {
+        await this.blame(sql, () => this.session.exec(savepointed(sql)));
+      } catch (e) {
+        await this.session.exec('ROLLBACK TO SAVEPOINT migrate_statement').catch(() => {});
+        throw e;
+      }
+      return;
+    }
+    // Outside a transaction each statement goes alone: several in one string
+    // would run as one implicit transaction, which CONCURRENTLY refuses.
     const scoped = this.inTransaction ? [] : this.timeouts(false);
-    if (savepoint) await this.session.exec('SAVEPOINT migrate_statement');
     for (const s of scoped) await this.session.exec(s);
     try {
       await this.blame(sql, () => this.session.exec(sql));
-    } catch (e) {
-      if (savepoint) await this.session.exec('ROLLBACK TO SAVEPOINT migrate_statement').catch(() => {});
-      throw e;
     } finally {
       if (scoped.length) await this.session.exec('RESET lock_timeout; RESET statement_timeout').catch(() => {});
     }
-    if (savepoint) await this.session.exec('RELEASE SAVEPOINT migrate_statement');
   }
+
+}
+
+/**
+ * A statement between a savepoint and its release, as one string. The
+ * statement ends on a line of its own, so a trailing `--` comment in it
+ * cannot swallow the release.
+ */
+function savepointed(sql: string): string {
+  return `SAVEPOINT migrate_statement;\n${sql}\n;\nRELEASE SAVEPOINT migrate_statement`;
 }
