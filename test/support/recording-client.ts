@@ -119,11 +119,15 @@ export class RecordingClient implements SqlClient {
     return [];
   }
 
-  /** A savepointed statement (Executor's one round trip) is recorded as the three statements it is. */
+  /** What the Executor sends in one round trip (a savepointed statement, BEGIN with its timeouts) is recorded statement by statement. */
   async exec(text: string): Promise<void> {
     const batch = /^SAVEPOINT migrate_statement;\n([\s\S]*)\n;\nRELEASE SAVEPOINT migrate_statement$/.exec(text);
     if (batch) {
       for (const part of ['SAVEPOINT migrate_statement', batch[1]!, 'RELEASE SAVEPOINT migrate_statement']) await this.exec(part);
+      return;
+    }
+    if (text.startsWith('BEGIN;\n')) {
+      for (const part of text.split(';\n')) await this.exec(part);
       return;
     }
     this.log.push(text);

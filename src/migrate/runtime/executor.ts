@@ -76,9 +76,9 @@ export class Executor {
   }
 
   async begin(): Promise<void> {
-    await this.session.exec('BEGIN');
+    // Marked first: if a timeout in the same round trip fails, the transaction is open and must be rolled back.
     this.inTransaction = true;
-    for (const s of this.timeouts(true)) await this.session.exec(s);
+    await this.session.exec(['BEGIN', ...this.timeouts(true)].join(';\n'));
   }
 
   async commit(): Promise<void> {
