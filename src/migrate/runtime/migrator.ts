@@ -294,7 +294,7 @@ export class Migrator {
       // What an interrupted run already did is no longer to come.
       if (resume?.step === step) ops = ops.slice(resume.done);
       const counted = await this.countLosses(x, step, ops);
-      if (counted.length) found.push(`${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`);
+      if (counted.length) found.push(this.lossLine(step, counted));
     }
     if (found.length) throw dataLossError(found);
   }
@@ -335,7 +335,11 @@ export class Migrator {
       throw new StateError(`${left}, and its code changed since; restore the file as it was to resume, or repair the schema by hand and 'stamp' the revision it is at`);
     }
     this.emit({ type: 'resume', step: first, done: p.done, since: p.updatedAt });
-    return { step: first, done: p.done, checksum: p.checksum };
+    return { step: first, done: p.done };
+  }
+
+  private lossLine(step: Step, counted: readonly CountedLoss[]): string {
+    return `${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`;
   }
 
   private label(step: Step): string {
@@ -440,7 +444,7 @@ export class Migrator {
         const alone = inspectOp(op).autocommit;
         if (!o.allowDataLoss) {
           const counted = await this.countLosses(x, step, [op]);
-          if (counted.length) throw dataLossError([`${step.direction} ${this.label(step)} would drop ${counted.map(describeLoss).join(', ')}`]);
+          if (counted.length) throw dataLossError([this.lossLine(step, counted)]);
         }
         if (!alone) {
           await x.ddl(renderOp(op));
@@ -537,7 +541,6 @@ async function indexState(x: Executor, o: IndexDef): Promise<'absent' | 'valid' 
 interface Resume {
   step: Step;
   done: number;
-  checksum: string;
 }
 
 function dataLossError(found: readonly string[]): DataLossError {
